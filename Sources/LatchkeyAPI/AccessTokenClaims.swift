@@ -1,0 +1,44 @@
+import Foundation
+
+/// The claims of a Latchkey access token. `iat` and `exp` are integer seconds since 1970 (NumericDate),
+/// so a token with fractional times does not even decode.
+public struct AccessTokenClaims: Codable, Sendable, Equatable {
+    public var iss: String
+    public var aud: String
+    /// The user id.
+    public var sub: String
+    /// The session id; the server refuses tokens whose session was revoked.
+    public var sid: String
+    public var role: String
+    public var iat: Int64
+    public var exp: Int64
+    public var jti: String
+
+    public init(iss: String, aud: String, sub: String, sid: String, role: String, iat: Int64, exp: Int64, jti: String) {
+        self.iss = iss
+        self.aud = aud
+        self.sub = sub
+        self.sid = sid
+        self.role = role
+        self.iat = iat
+        self.exp = exp
+        self.jti = jti
+    }
+}
+
+/// The JSON coders of the wire format: RFC 3339 timestamps in whole seconds, UTC.
+public enum WireFormat {
+    /// An encoder for responses.
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    /// A decoder for requests and responses.
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

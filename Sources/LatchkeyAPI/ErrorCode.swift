@@ -1,0 +1,23 @@
+/// The stable error codes of the HTTP contract. Clients switch on these, never on messages.
+public enum ErrorCode: String, Codable, Sendable, CaseIterable {
+    case validationError = "VALIDATION_ERROR"
+    case invalidJSON = "INVALID_JSON"
+    case emailAlreadyRegistered = "EMAIL_ALREADY_REGISTERED"
+    case invalidCredentials = "INVALID_CREDENTIALS"
+    case emailNotVerified = "EMAIL_NOT_VERIFIED"
+    case accountDisabled = "ACCOUNT_DISABLED"
+    case tokenMissing = "TOKEN_MISSING"
+    case tokenExpired = "TOKEN_EXPIRED"
+    case tokenInvalid = "TOKEN_INVALID"
+    case invalidRefreshToken = "INVALID_REFRESH_TOKEN"
+    case refreshTokenReused = "REFRESH_TOKEN_REUSED"
+    case invalidOrExpiredToken = "INVALID_OR_EXPIRED_TOKEN"
+    case forbidden = "FORBIDDEN"
+    case notFound = "NOT_FOUND"
+    case methodNotAllowed = "METHOD_NOT_ALLOWED"
+    case payloadTooLarge = "PAYLOAD_TOO_LARGE"
+    case unsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+    case rateLimited = "RATE_LIMITED"
+    case internalError = "INTERNAL_ERROR"
+    case serviceUnavailable = "SERVICE_UNAVAILABLE"
+}

@@ -1,0 +1,40 @@
+/// Decodes request fields one by one and collects every problem, so a bad body is answered with
+/// all its faulty fields at once instead of the first one `Decodable` trips over.
+public struct FieldCollector<Key: CodingKey> {
+    private let container: KeyedDecodingContainer<Key>
+    private var errors: [FieldError] = []
+
+    /// Fails (with a `FieldErrors` naming the body) when the JSON is not an object.
+    public init(_ decoder: any Decoder, keyedBy: Key.Type) throws {
+        do {
+            self.container = try decoder.container(keyedBy: Key.self)
+        } catch {
+            throw FieldErrors([FieldError(field: "body", message: "must be a JSON object")])
+        }
+    }
+
+    /// A required string; records "is required" or "must be a string" and returns "" on failure.
+    public mutating func required(_ key: Key) -> String {
+        optional(key, missing: "is required") ?? ""
+    }
+
+    /// An optional string: absent or `null` gives nil; any other non-string is recorded.
+    public mutating func optional(_ key: Key) -> String? {
+        optional(key, missing: nil)
+    }
+
+    private mutating func optional(_ key: Key, missing: String?) -> String? {
+        if !container.contains(key) || ((try? container.decodeNil(forKey: key)) ?? false) {
+            if let missing { errors.append(FieldError(field: key.stringValue, message: missing)) }
+            return nil
+        }
+        if let value = try? container.decode(String.self, forKey: key) { return value }
+        errors.append(FieldError(field: key.stringValue, message: "must be a string"))
+        return nil
+    }
+
+    /// Throws `FieldErrors` if any field was missing or wrongly typed.
+    public func finish() throws {
+        if !errors.isEmpty { throw FieldErrors(errors) }
+    }
+}

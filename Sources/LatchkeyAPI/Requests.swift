@@ -1,0 +1,116 @@
+/// `POST /auth/register`
+public struct RegisterRequest: Codable, Sendable {
+    public var email: String
+    public var password: String
+    public var name: String
+
+    public init(email: String, password: String, name: String) {
+        self.email = email
+        self.password = password
+        self.name = name
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        email = fields.required(.email)
+        password = fields.required(.password)
+        name = fields.required(.name)
+        try fields.finish()
+    }
+}
+
+/// `POST /auth/login`
+public struct LoginRequest: Codable, Sendable {
+    public var email: String
+    public var password: String
+
+    public init(email: String, password: String) {
+        self.email = email
+        self.password = password
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        email = fields.required(.email)
+        password = fields.required(.password)
+        try fields.finish()
+    }
+}
+
+/// `POST /auth/refresh`
+public struct RefreshRequest: Codable, Sendable {
+    public var refreshToken: String
+
+    public init(refreshToken: String) {
+        self.refreshToken = refreshToken
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        refreshToken = fields.required(.refreshToken)
+        try fields.finish()
+    }
+}
+
+/// `POST /auth/logout`: the refresh token is optional when a Bearer token is sent.
+public struct LogoutRequest: Codable, Sendable {
+    public var refreshToken: String?
+
+    public init(refreshToken: String?) {
+        self.refreshToken = refreshToken
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        refreshToken = fields.optional(.refreshToken)
+        try fields.finish()
+    }
+}
+
+/// `PATCH /auth/me`
+public struct UpdateProfileRequest: Codable, Sendable {
+    public var name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        name = fields.required(.name)
+        try fields.finish()
+    }
+}
+
+/// `DELETE /auth/me`
+public struct DeleteAccountRequest: Codable, Sendable {
+    public var password: String
+
+    public init(password: String) {
+        self.password = password
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        password = fields.required(.password)
+        try fields.finish()
+    }
+}
+
+/// `POST /auth/change-password`
+public struct ChangePasswordRequest: Codable, Sendable {
+    public var currentPassword: String
+    public var newPassword: String
+
+    public init(currentPassword: String, newPassword: String) {
+        self.currentPassword = currentPassword
+        self.newPassword = newPassword
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        currentPassword = fields.required(.currentPassword)
+        newPassword = fields.required(.newPassword)
+        try fields.finish()
+    }
+}

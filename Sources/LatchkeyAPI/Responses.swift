@@ -1,0 +1,100 @@
+import Foundation
+
+/// A user as the API shows it. `role` is `"user"` or `"admin"`.
+public struct UserResponse: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var email: String
+    public var name: String
+    public var role: String
+    public var emailVerified: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: UUID, email: String, name: String, role: String, emailVerified: Bool, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.role = role
+        self.emailVerified = emailVerified
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Returned by login and refresh; register returns the same with the token fields when verification is off.
+public struct TokenPairResponse: Codable, Sendable {
+    public var accessToken: String
+    public var refreshToken: String
+    public var tokenType: String
+    public var expiresIn: Int
+    public var refreshExpiresIn: Int
+    public var user: UserResponse
+
+    public init(accessToken: String, refreshToken: String, expiresIn: Int, refreshExpiresIn: Int, user: UserResponse) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.tokenType = "Bearer"
+        self.expiresIn = expiresIn
+        self.refreshExpiresIn = refreshExpiresIn
+        self.user = user
+    }
+}
+
+/// `POST /auth/register`: the user, plus the token pair fields when no verification is required.
+public struct RegisterResponse: Codable, Sendable {
+    public var user: UserResponse
+    public var accessToken: String?
+    public var refreshToken: String?
+    public var tokenType: String?
+    public var expiresIn: Int?
+    public var refreshExpiresIn: Int?
+
+    public init(user: UserResponse, tokens: TokenPairResponse?) {
+        self.user = user
+        self.accessToken = tokens?.accessToken
+        self.refreshToken = tokens?.refreshToken
+        self.tokenType = tokens?.tokenType
+        self.expiresIn = tokens?.expiresIn
+        self.refreshExpiresIn = tokens?.refreshExpiresIn
+    }
+}
+
+/// One entry of `GET /auth/sessions`.
+public struct SessionResponse: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var createdAt: Date
+    public var lastUsedAt: Date
+    public var expiresAt: Date
+    public var userAgent: String?
+    public var ip: String?
+    /// True for the session the request's access token belongs to.
+    public var current: Bool
+
+    public init(id: UUID, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: String?, ip: String?, current: Bool) {
+        self.id = id
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.expiresAt = expiresAt
+        self.userAgent = userAgent
+        self.ip = ip
+        self.current = current
+    }
+}
+
+/// `GET /auth/sessions`
+public struct SessionListResponse: Codable, Sendable {
+    public var sessions: [SessionResponse]
+
+    public init(sessions: [SessionResponse]) {
+        self.sessions = sessions
+    }
+}
+
+/// `GET /health` and `GET /ready`
+public struct StatusResponse: Codable, Sendable {
+    public var status: String
+
+    public init(status: String) {
+        self.status = status
+    }
+}

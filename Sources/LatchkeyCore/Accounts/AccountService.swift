@@ -1,0 +1,114 @@
+import Foundation
+import LatchkeyAPI
+import Logging
+
+/// Registration and the signed-in user's own account: profile, password, deletion.
+public struct AccountService: Sendable {
+    let database: any Database
+    let sessions: SessionService
+    let hasher: PasswordHasher
+    let policy: PasswordPolicy
+    let configuration: AccountConfiguration
+    let logger: Logger
+
+    public init(
+        database: any Database,
+        sessions: SessionService,
+        hasher: PasswordHasher,
+        policy: PasswordPolicy,
+        configuration: AccountConfiguration,
+        logger: Logger
+    ) {
+        self.database = database
+        self.sessions = sessions
+        self.hasher = hasher
+        self.policy = policy
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Trimmed and lower-cased: emails compare case-insensitively.
+    public static func normalizedEmail(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    /// Creates the account; returns the token pair too when verification is not required.
+    public func register(_ request: RegisterRequest, client: ClientInfo) async throws -> RegisterResponse {
+        let email = Self.normalizedEmail(request.email)
+        let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        var problems = emailProblems(email) + nameProblems(name)
+        problems += policy.problems(with: request.password, field: "password")
+        guard problems.isEmpty else { throw AuthError.validation(problems) }
+
+        let now = Date()
+        let user = User(
+            id: UUID(),
+            email: email,
+            passwordHash: try await hasher.hash(request.password),
+            name: name,
+            role: .user,
+            emailVerified: false,
+            createdAt: now,
+            updatedAt: now,
+            deletedAt: nil
+        )
+        try await database.users.insertUser(user)
+        logger.info("registered", metadata: ["event": "register", "user": "\(user.id)"])
+        if configuration.requireEmailVerification {
+            return RegisterResponse(user: user.response, tokens: nil)
+        }
+        return RegisterResponse(user: user.response, tokens: try await sessions.startSession(for: user, client: client, now: now))
+    }
+
+    public func profile(_ identity: Identity) async throws -> User {
+        guard let user = try await database.users.user(id: identity.userID), user.isActive else { throw AuthError.tokenInvalid }
+        return user
+    }
+
+    public func updateProfile(_ identity: Identity, _ request: UpdateProfileRequest) async throws -> User {
+        let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let problems = nameProblems(name)
+        guard problems.isEmpty else { throw AuthError.validation(problems) }
+        guard let user = try await database.users.updateName(userID: identity.userID, name: name, now: Date()) else {
+            throw AuthError.tokenInvalid
+        }
+        return user
+    }
+
+    /// Keeps the caller's session and revokes every other one.
+    public func changePassword(_ identity: Identity, _ request: ChangePasswordRequest) async throws {
+        let user = try await profile(identity)
+        let problems = policy.problems(with: request.newPassword, field: "newPassword")
+        guard problems.isEmpty else { throw AuthError.validation(problems) }
+        guard try await hasher.verify(request.currentPassword, hash: user.passwordHash) else { throw AuthError.invalidCredentials }
+        let hash = try await hasher.hash(request.newPassword)
+        try await database.users.changePassword(userID: user.id, passwordHash: hash, keepSessionID: identity.sessionID, now: Date())
+        logger.info("password changed", metadata: ["event": "password.changed", "user": "\(user.id)"])
+    }
+
+    /// Soft delete: the row stays (its email stays reserved), every session is revoked.
+    public func deleteAccount(_ identity: Identity, _ request: DeleteAccountRequest) async throws {
+        let user = try await profile(identity)
+        guard try await hasher.verify(request.password, hash: user.passwordHash) else { throw AuthError.invalidCredentials }
+        try await database.users.softDelete(userID: user.id, now: Date())
+        logger.info("account deleted", metadata: ["event": "account.deleted", "user": "\(user.id)"])
+    }
+
+    private func emailProblems(_ email: String) -> [FieldError] {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        let valid =
+            email.utf8.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[0].utf8.count <= 64
+            && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+            && !email.unicodeScalars.contains { CharacterSet.whitespacesAndNewlines.union(.controlCharacters).contains($0) }
+        return valid ? [] : [FieldError(field: "email", message: "must be a valid email address")]
+    }
+
+    private func nameProblems(_ name: String) -> [FieldError] {
+        if name.isEmpty { return [FieldError(field: "name", message: "must not be empty")] }
+        if name.count > 100 { return [FieldError(field: "name", message: "must be at most 100 characters")] }
+        if name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
+            return [FieldError(field: "name", message: "must not contain control characters")]
+        }
+        return []
+    }
+}

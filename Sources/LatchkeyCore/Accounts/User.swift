@@ -1,0 +1,56 @@
+import Foundation
+import LatchkeyAPI
+
+/// A stored account. `passwordHash` never leaves Core: responses are built with `response`.
+public struct User: Sendable, Equatable {
+    public enum Role: String, Sendable {
+        case user
+        case admin
+    }
+
+    public var id: UUID
+    public var email: String
+    public var passwordHash: String
+    public var name: String
+    public var role: Role
+    public var emailVerified: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var deletedAt: Date?
+
+    public init(
+        id: UUID,
+        email: String,
+        passwordHash: String,
+        name: String,
+        role: Role,
+        emailVerified: Bool,
+        createdAt: Date,
+        updatedAt: Date,
+        deletedAt: Date?
+    ) {
+        self.id = id
+        self.email = email
+        self.passwordHash = passwordHash
+        self.name = name
+        self.role = role
+        self.emailVerified = emailVerified
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.deletedAt = deletedAt
+    }
+
+    public var isActive: Bool { deletedAt == nil }
+
+    public var response: UserResponse {
+        UserResponse(
+            id: id,
+            email: email,
+            name: name,
+            role: role.rawValue,
+            emailVerified: emailVerified,
+            createdAt: createdAt,
+            updatedAt: updatedAt
+        )
+    }
+}

@@ -1,0 +1,39 @@
+import LatchkeyAPI
+
+/// Every failure a client may see. Carries the contract's stable code; the server maps it to a status
+/// and body in exactly one place (`AuthError+HTTP.swift`).
+public struct AuthError: Error, Sendable, Equatable {
+    public var code: ErrorCode
+    public var message: String
+    public var details: [FieldError]
+
+    public init(_ code: ErrorCode, _ message: String, details: [FieldError] = []) {
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+
+    public static func validation(_ details: [FieldError]) -> AuthError {
+        AuthError(.validationError, "The request has invalid fields", details: details)
+    }
+
+    public static func validation(field: String, _ message: String) -> AuthError {
+        validation([FieldError(field: field, message: message)])
+    }
+
+    public static let emailAlreadyRegistered = AuthError(.emailAlreadyRegistered, "An account with this email already exists")
+    public static let invalidCredentials = AuthError(.invalidCredentials, "Email or password is incorrect")
+    public static let emailNotVerified = AuthError(.emailNotVerified, "Verify your email address before logging in")
+    public static let accountDisabled = AuthError(.accountDisabled, "This account is disabled")
+    public static let tokenMissing = AuthError(.tokenMissing, "An access token is required")
+    public static let tokenExpired = AuthError(.tokenExpired, "Access token has expired")
+    public static let tokenInvalid = AuthError(.tokenInvalid, "Access token is invalid")
+    public static let invalidRefreshToken = AuthError(.invalidRefreshToken, "Refresh token is invalid or expired")
+    public static let refreshTokenReused = AuthError(
+        .refreshTokenReused,
+        "Refresh token was already used; the session has been revoked"
+    )
+    public static let notFound = AuthError(.notFound, "Not found")
+    public static let forbidden = AuthError(.forbidden, "Not allowed")
+    public static let serviceUnavailable = AuthError(.serviceUnavailable, "The database is unavailable")
+}

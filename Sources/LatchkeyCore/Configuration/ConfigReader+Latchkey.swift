@@ -1,0 +1,86 @@
+import Configuration
+
+/// A setting that cannot be used; the message names the environment variable so start-up fails with one clear sentence.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(key: String, _ problem: String) {
+        self.description = "\(ConfigurationError.variableName(key)) \(problem)"
+    }
+
+    public init(_ description: String) {
+        self.description = description
+    }
+
+    /// `jwt.accessTokenTtl` → `LATCHKEY_JWT_ACCESS_TOKEN_TTL`, as swift-configuration's environment provider maps keys.
+    static func variableName(_ key: String) -> String {
+        var name = "LATCHKEY"
+        for component in key.split(separator: ".") {
+            name += "_"
+            var previous: Character?
+            for character in component {
+                if let previous, previous.isLowercase, character.isUppercase { name += "_" }
+                name += character.uppercased()
+                previous = character
+            }
+        }
+        return name
+    }
+}
+
+extension ConfigReader {
+    /// Every Latchkey key lives under `latchkey.` (`latchkey.jwt.algorithm` is `LATCHKEY_JWT_ALGORITHM`).
+    public var latchkey: ConfigReader { scoped(to: "latchkey") }
+
+    /// A trimmed string; empty counts as unset.
+    public func text(_ key: String, isSecret: Bool = false) -> String? {
+        guard let value = string(forKey: ConfigKey(key), isSecret: isSecret)?.trimmingCharacters(in: .whitespaces), !value.isEmpty
+        else { return nil }
+        return value
+    }
+
+    /// A duration in whole seconds: `30s`, `15m`, `24h`, `7d` or plain seconds.
+    public func seconds(_ key: String, default defaultValue: Int, allowZero: Bool = false) throws -> Int {
+        guard let value = text(key) else { return defaultValue }
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var number = Substring(value)
+        var unit = 1
+        if let last = value.last, let multiplier = units[last] {
+            number = value.dropLast()
+            unit = multiplier
+        }
+        guard let amount = Int(number), amount >= 0, amount <= Int(Int32.max), amount > 0 || allowZero else {
+            throw ConfigurationError(key: key, "must be a duration such as 30s, 15m, 24h, 7d or a number of seconds, not '\(value)'")
+        }
+        return amount * unit
+    }
+
+    /// An integer within `range`.
+    public func integer(_ key: String, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let value = text(key) else { return defaultValue }
+        guard let number = Int(value), range.contains(number) else {
+            throw ConfigurationError(key: key, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(value)'")
+        }
+        return number
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`).
+    public func flag(_ key: String, default defaultValue: Bool) throws -> Bool {
+        guard let value = text(key)?.lowercased() else { return defaultValue }
+        switch value {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigurationError(key: key, "must be true or false, not '\(value)'")
+        }
+    }
+
+    /// One of the raw values of `T`.
+    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: T) throws -> T where T.RawValue == String {
+        guard let value = text(key) else { return defaultValue }
+        guard let choice = T.allCases.first(where: { $0.rawValue.lowercased() == value.lowercased() }) else {
+            let names = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError(key: key, "must be one of \(names), not '\(value)'")
+        }
+        return choice
+    }
+}

@@ -1,0 +1,55 @@
+import Configuration
+
+/// How tokens are signed and how long they live.
+///
+/// Keys (under `latchkey.`): `jwt.algorithm`, `jwt.secret` (secret), `jwt.issuer`, `jwt.audience`,
+/// `accessTokenTtl`, `refreshTokenTtl`, `refreshReuseGrace`, `verificationTokenTtl`, `resetTokenTtl`.
+public struct TokenConfiguration: Sendable {
+    public var algorithm: SigningAlgorithm = .eddsa
+    /// The HS256 shared secret, at least 32 bytes.
+    public var hmacSecret: String?
+    public var issuer = "latchkey"
+    public var audience = "latchkey"
+    /// Seconds.
+    public var accessTokenTTL = 15 * 60
+    public var refreshTokenTTL = 7 * 86400
+    /// How long after a rotation the previous refresh token still returns the same successor; 0 turns it off.
+    public var refreshReuseGrace = 10
+    public var verificationTokenTTL = 24 * 3600
+    public var resetTokenTTL = 3600
+
+    public init() {}
+
+    public init(reader: ConfigReader) throws {
+        algorithm = try reader.choice("jwt.algorithm", default: .eddsa)
+        hmacSecret = reader.text("jwt.secret", isSecret: true)
+        if algorithm == .hs256 {
+            guard let secret = hmacSecret, secret.utf8.count >= 32 else {
+                throw ConfigurationError(key: "jwt.secret", "must be set to at least 32 bytes when LATCHKEY_JWT_ALGORITHM is HS256")
+            }
+        }
+        issuer = reader.text("jwt.issuer") ?? issuer
+        audience = reader.text("jwt.audience") ?? audience
+        accessTokenTTL = try reader.seconds("accessTokenTtl", default: accessTokenTTL)
+        refreshTokenTTL = try reader.seconds("refreshTokenTtl", default: refreshTokenTTL)
+        refreshReuseGrace = try reader.seconds("refreshReuseGrace", default: refreshReuseGrace, allowZero: true)
+        verificationTokenTTL = try reader.seconds("verificationTokenTtl", default: verificationTokenTTL)
+        resetTokenTTL = try reader.seconds("resetTokenTtl", default: resetTokenTTL)
+    }
+}
+
+/// Account rules.
+///
+/// Keys (under `latchkey.`): `requireEmailVerification`, `bcryptCost`.
+public struct AccountConfiguration: Sendable {
+    /// Until the email flows exist, verification is off by default.
+    public var requireEmailVerification = false
+    public var bcryptCost = 10
+
+    public init() {}
+
+    public init(reader: ConfigReader) throws {
+        requireEmailVerification = try reader.flag("requireEmailVerification", default: requireEmailVerification)
+        bcryptCost = try reader.integer("bcryptCost", default: bcryptCost, in: 4...16)
+    }
+}

@@ -1,0 +1,25 @@
+import Crypto
+import ExtrasBase64
+import Foundation
+
+/// Opaque secrets handed to clients (refresh, verification and reset tokens): CSPRNG bytes, URL-safe.
+public enum RandomToken {
+    /// `bytes` random bytes from the system CSPRNG, base64url without padding. 32 bytes = 256 bits.
+    public static func make(bytes: Int = 32) -> String {
+        let key = SymmetricKey(size: SymmetricKeySize(bitCount: bytes * 8))
+        return key.withUnsafeBytes { Base64URL.encode(Data($0)) }
+    }
+
+    /// What the database keeps instead of the token: its SHA-256. The token has 256 bits of entropy,
+    /// so a fast hash is enough; a dump does not reveal the token.
+    public static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
+    }
+}
+
+/// base64url without padding (RFC 7515), for JWK members and opaque tokens.
+enum Base64URL {
+    static func encode(_ data: some Collection<UInt8>) -> String {
+        Base64.encodeToString(bytes: data, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+    }
+}

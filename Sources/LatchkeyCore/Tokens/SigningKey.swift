@@ -1,0 +1,57 @@
+import Crypto
+import CryptoExtras
+import Foundation
+import JWTKit
+
+/// A stored asymmetric signing key: its `kid`, algorithm and private key material (PEM, or base64 raw bytes
+/// for Ed25519). HS256 keys are never stored: they come from the configured secret.
+public struct SigningKey: Sendable, Equatable {
+    public var kid: String
+    public var algorithm: SigningAlgorithm
+    public var privateKey: String
+    public var createdAt: Date
+
+    public init(kid: String, algorithm: SigningAlgorithm, privateKey: String, createdAt: Date) {
+        self.kid = kid
+        self.algorithm = algorithm
+        self.privateKey = privateKey
+        self.createdAt = createdAt
+    }
+
+    /// Generates a fresh key with a random `kid`.
+    public static func generate(_ algorithm: SigningAlgorithm, now: Date) throws -> SigningKey {
+        let material: String
+        switch algorithm {
+        case .eddsa: material = Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString()
+        case .es256: material = P256.Signing.PrivateKey().pemRepresentation
+        case .rs256: material = try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation
+        case .hs256: throw AuthError(.internalError, "HS256 keys come from the configured secret")
+        }
+        return SigningKey(kid: RandomToken.make(bytes: 16), algorithm: algorithm, privateKey: material, createdAt: now)
+    }
+
+    /// Adds this key to `keys` under its `kid`, and returns its public JWK.
+    func register(in keys: JWTKeyCollection) async throws -> JWK {
+        let kid = JWKIdentifier(string: kid)
+        switch algorithm {
+        case .eddsa:
+            guard let raw = Data(base64Encoded: privateKey) else { throw AuthError(.internalError, "Stored Ed25519 key is corrupt") }
+            let key = EdDSA.PrivateKey(backing: try Curve25519.Signing.PrivateKey(rawRepresentation: raw))
+            await keys.add(eddsa: key, kid: kid)
+            let x = Base64URL.encode(key.publicKey.rawRepresentation)
+            return JWK.octetKeyPair(.eddsa, identifier: kid, x: x, y: nil, curve: .ed25519)
+        case .es256:
+            let key = try ES256PrivateKey(pem: privateKey)
+            await keys.add(ecdsa: key, kid: kid)
+            let parameters = key.publicKey.parameters
+            return JWK.ecdsa(.es256, identifier: kid, x: parameters?.x, y: parameters?.y, curve: .p256)
+        case .rs256:
+            let key = try Insecure.RSA.PrivateKey(pem: privateKey)
+            await keys.add(rsa: key, digestAlgorithm: .sha256, kid: kid)
+            let (modulus, exponent) = try key.publicKey.getKeyPrimitives()
+            return JWK.rsa(.rs256, identifier: kid, modulus: Base64URL.encode(modulus), exponent: Base64URL.encode(exponent))
+        case .hs256:
+            throw AuthError(.internalError, "HS256 keys come from the configured secret")
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Crypto
+import Foundation
+import JWTKit
+import LatchkeyAPI
+
+extension AccessTokenClaims: JWTPayload {
+    /// Claims are checked by `TokenIssuer.verify` after the signature, with the configured issuer and
+    /// audience and our own clock, so that expiry and invalidity map to different error codes.
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+/// Signs and verifies access tokens with the configured algorithm and publishes the JWKS.
+///
+/// JWTKit picks the default key when a token's `kid` is missing or unknown, and accepts any `alg` a key
+/// can check, so both are pinned here before JWTKit sees the token.
+public struct TokenIssuer: Sendable {
+    public let configuration: TokenConfiguration
+    /// The public keys of every key that may have signed a live token (empty for HS256).
+    public let jwks: JWKS
+    private let keys: JWTKeyCollection
+    private let signingKid: String
+    private let knownKids: Set<String>
+    private let parser = DefaultJWTParser()
+
+    /// Loads the signing keys of the configured algorithm from `store`, generating and storing one if there is none.
+    public static func load(configuration: TokenConfiguration, store: any SigningKeyStore, now: Date = Date()) async throws -> TokenIssuer {
+        let keys = JWTKeyCollection()
+        if configuration.algorithm == .hs256 {
+            guard let secret = configuration.hmacSecret else { throw AuthError(.internalError, "HS256 needs a secret") }
+            // The kid names the secret without revealing it, so a changed secret gets a new kid.
+            let kid = Base64URL.encode(Data(SHA256.hash(data: Data(secret.utf8))).prefix(12))
+            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
+            return TokenIssuer(configuration: configuration, jwks: JWKS(keys: []), keys: keys, signingKid: kid, knownKids: [kid])
+        }
+        var stored = try await store.signingKeys(algorithm: configuration.algorithm)
+        if stored.isEmpty {
+            try await store.insertSigningKey(SigningKey.generate(configuration.algorithm, now: now))
+            // Re-read: another instance starting at the same time may have inserted its own key too.
+            stored = try await store.signingKeys(algorithm: configuration.algorithm)
+        }
+        var publicKeys: [JWK] = []
+        for key in stored {
+            publicKeys.append(try await key.register(in: keys))
+        }
+        // Every instance signs with the oldest key so that all agree without coordination.
+        let signingKid = stored.min { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }!.kid
+        return TokenIssuer(
+            configuration: configuration,
+            jwks: JWKS(keys: publicKeys),
+            keys: keys,
+            signingKid: signingKid,
+            knownKids: Set(stored.map(\.kid))
+        )
+    }
+
+    private init(configuration: TokenConfiguration, jwks: JWKS, keys: JWTKeyCollection, signingKid: String, knownKids: Set<String>) {
+        self.configuration = configuration
+        self.jwks = jwks
+        self.keys = keys
+        self.signingKid = signingKid
+        self.knownKids = knownKids
+    }
+
+    /// A signed access token for `user` in session `sessionID`.
+    public func issue(for user: User, sessionID: UUID, now: Date) async throws -> String {
+        let issuedAt = Int64(now.timeIntervalSince1970)
+        let claims = AccessTokenClaims(
+            iss: configuration.issuer,
+            aud: configuration.audience,
+            sub: user.id.uuidString.lowercased(),
+            sid: sessionID.uuidString.lowercased(),
+            role: user.role.rawValue,
+            iat: issuedAt,
+            exp: issuedAt + Int64(configuration.accessTokenTTL),
+            jti: RandomToken.make(bytes: 16)
+        )
+        return try await keys.sign(claims, kid: JWKIdentifier(string: signingKid))
+    }
+
+    /// Verifies signature, `alg`, `kid`, `iss`, `aud` and `exp`. Throws `tokenExpired` or `tokenInvalid`.
+    public func verify(_ token: String, now: Date) async throws -> VerifiedAccessToken {
+        let bytes = Array(token.utf8)
+        guard let (header, _, signature) = try? parser.parse(bytes, as: AccessTokenClaims.self),
+            !signature.isEmpty,
+            header.alg == configuration.algorithm.rawValue,
+            let kid = header.kid, knownKids.contains(kid),
+            header.crit == nil
+        else { throw AuthError.tokenInvalid }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await keys.verify(bytes, as: AccessTokenClaims.self)
+        } catch {
+            throw AuthError.tokenInvalid
+        }
+        guard claims.iss == configuration.issuer, claims.aud == configuration.audience,
+            let userID = UUID(uuidString: claims.sub), let sessionID = UUID(uuidString: claims.sid)
+        else { throw AuthError.tokenInvalid }
+        guard Double(claims.exp) > now.timeIntervalSince1970 else { throw AuthError.tokenExpired }
+        return VerifiedAccessToken(claims: claims, userID: userID, sessionID: sessionID)
+    }
+}
+
+/// An access token whose signature and claims checked out.
+public struct VerifiedAccessToken: Sendable {
+    public var claims: AccessTokenClaims
+    public var userID: UUID
+    public var sessionID: UUID
+}

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import LatchkeyCore
+
+/// The embedded backend: one SQLite file in WAL mode (or `:memory:`), shared by the stores.
+public struct SQLiteDatabase: LatchkeyCore.Database {
+    let writer: any DatabaseWriter
+
+    public var users: any UserStore { SQLiteUserStore(writer: writer) }
+    public var sessions: any SessionStore { SQLiteSessionStore(writer: writer) }
+    public var signingKeys: any SigningKeyStore { SQLiteSigningKeyStore(writer: writer) }
+
+    /// Opens (creating if needed) the database at `path`. Throws a `ConfigurationError` when it cannot.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        do {
+            if path == ":memory:" {
+                writer = try DatabaseQueue(configuration: configuration)
+            } else {
+                writer = try DatabasePool(path: path, configuration: configuration)
+            }
+        } catch {
+            throw ConfigurationError("LATCHKEY_DATABASE_URL: cannot open the SQLite database at '\(path)' (\(error.localizedDescription)).")
+        }
+    }
+
+    /// Applies the migrations that have not run yet.
+    public func migrate() throws {
+        try SQLiteMigrations.migrator.migrate(writer)
+    }
+
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}
+
+extension UUID {
+    /// Ids are stored as lower-case text, readable in a SQL shell.
+    var databaseText: String { uuidString.lowercased() }
+}
+
+extension Row {
+    func uuid(_ column: String) -> UUID {
+        UUID(uuidString: self[column] as String)!
+    }
+}
+
+extension GRDB.Database {
+    /// One row of a query whose interpolations are bound as parameters.
+    func row(_ sql: SQL) throws -> Row? {
+        try SQLRequest<Row>(literal: sql).fetchOne(self)
+    }
+
+    func rows(_ sql: SQL) throws -> [Row] {
+        try SQLRequest<Row>(literal: sql).fetchAll(self)
+    }
+}

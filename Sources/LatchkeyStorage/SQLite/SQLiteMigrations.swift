@@ -1,0 +1,53 @@
+import GRDB
+
+/// The numbered, append-only schema history. Never edit a migration that has shipped: add the next one.
+/// PostgreSQL gets the same logical schema under the same numbers.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001_initial") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        email TEXT NOT NULL UNIQUE CHECK (email = lower(email)),
+                        password_hash TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('user', 'admin')),
+                        email_verified INTEGER NOT NULL DEFAULT 0,
+                        created_at DATETIME NOT NULL,
+                        updated_at DATETIME NOT NULL,
+                        deleted_at DATETIME
+                    );
+                    CREATE TABLE sessions (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL REFERENCES users(id),
+                        created_at DATETIME NOT NULL,
+                        last_used_at DATETIME NOT NULL,
+                        expires_at DATETIME NOT NULL,
+                        user_agent TEXT,
+                        ip TEXT,
+                        revoked_at DATETIME
+                    );
+                    CREATE INDEX sessions_user_id ON sessions(user_id);
+                    CREATE TABLE refresh_tokens (
+                        token_hash BLOB PRIMARY KEY NOT NULL,
+                        session_id TEXT NOT NULL REFERENCES sessions(id),
+                        created_at DATETIME NOT NULL,
+                        rotated_at DATETIME,
+                        successor_hash BLOB,
+                        sealed_successor BLOB
+                    );
+                    CREATE INDEX refresh_tokens_session_id ON refresh_tokens(session_id);
+                    CREATE TABLE signing_keys (
+                        kid TEXT PRIMARY KEY NOT NULL,
+                        algorithm TEXT NOT NULL,
+                        private_key TEXT NOT NULL,
+                        created_at DATETIME NOT NULL
+                    );
+                    """
+            )
+        }
+        return migrator
+    }
+}

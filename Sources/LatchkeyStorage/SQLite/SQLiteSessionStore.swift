@@ -1,0 +1,147 @@
+import Foundation
+import GRDB
+import LatchkeyCore
+
+struct SQLiteSessionStore: SessionStore {
+    let writer: any DatabaseWriter
+
+    func createSession(_ session: Session, refreshTokenHash: Data) async throws {
+        try await writer.write { db in
+            try db.execute(
+                literal: """
+                    INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
+                    VALUES (\(session.id.databaseText), \(session.userID.databaseText), \(session.createdAt), \(session.lastUsedAt),
+                            \(session.expiresAt), \(session.userAgent), \(session.ip))
+                    """
+            )
+            try db.execute(
+                literal: """
+                    INSERT INTO refresh_tokens (token_hash, session_id, created_at)
+                    VALUES (\(refreshTokenHash), \(session.id.databaseText), \(session.createdAt))
+                    """
+            )
+        }
+    }
+
+    /// SQLite runs one writer at a time, so reading the state and acting on it in one write
+    /// transaction is race-free, across processes too.
+    func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome {
+        try await writer.write { db in
+            guard
+                let row = try db.row(
+                    """
+                        SELECT t.rotated_at AS token_rotated_at, t.sealed_successor, s.*,
+                               (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live
+                        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+                        WHERE t.token_hash = \(rotation.presentedHash)
+                        """
+                ),
+                let user = try db.row("SELECT * FROM users WHERE id = \(row["user_id"] as String)").map(User.init(row:))
+            else { return .invalid }
+            let session = Session(row: row)
+            let state = RefreshRotation.State(
+                session: session,
+                user: user,
+                rotatedAt: row["token_rotated_at"],
+                sealedSuccessor: row["sealed_successor"],
+                successorIsLive: row["successor_is_live"] ?? false
+            )
+            switch rotation.decide(state) {
+            case .rotate:
+                try db.execute(
+                    literal: """
+                        UPDATE refresh_tokens SET rotated_at = \(rotation.now), successor_hash = \(rotation.successorHash),
+                               sealed_successor = \(rotation.sealedSuccessor)
+                        WHERE token_hash = \(rotation.presentedHash)
+                        """
+                )
+                try db.execute(
+                    literal: """
+                        INSERT INTO refresh_tokens (token_hash, session_id, created_at)
+                        VALUES (\(rotation.successorHash), \(session.id.databaseText), \(rotation.now))
+                        """
+                )
+                try db.execute(
+                    literal: """
+                        UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt)
+                        WHERE id = \(session.id.databaseText)
+                        """
+                )
+                var updated = session
+                updated.lastUsedAt = rotation.now
+                updated.expiresAt = rotation.sessionExpiresAt
+                return .rotated(updated, user)
+            case .replay(let sealed):
+                return .replayed(session, user, sealedSuccessor: sealed)
+            case .reuse:
+                try db.execute(literal: "UPDATE sessions SET revoked_at = \(rotation.now) WHERE id = \(session.id.databaseText)")
+                return .reused
+            case .invalid:
+                return .invalid
+            case .accountDisabled:
+                return .accountDisabled
+            }
+        }
+    }
+
+    func session(id: UUID) async throws -> Session? {
+        try await writer.read { db in
+            try db.row("SELECT * FROM sessions WHERE id = \(id.databaseText)").map(Session.init(row:))
+        }
+    }
+
+    func liveSessions(userID: UUID, now: Date) async throws -> [Session] {
+        try await writer.read { db in
+            try db.rows(
+                """
+                    SELECT * FROM sessions WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND expires_at > \(now)
+                    ORDER BY created_at DESC
+                    """
+            ).map(Session.init(row:))
+        }
+    }
+
+    func revokeSession(id: UUID, userID: UUID, now: Date) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                literal: """
+                    UPDATE sessions SET revoked_at = coalesce(revoked_at, \(now))
+                    WHERE id = \(id.databaseText) AND user_id = \(userID.databaseText)
+                    """
+            )
+            return db.changesCount > 0
+        }
+    }
+
+    func revokeSession(refreshTokenHash: Data, now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(
+                literal: """
+                    UPDATE sessions SET revoked_at = \(now)
+                    WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = \(refreshTokenHash))
+                    """
+            )
+        }
+    }
+
+    func revokeAllSessions(userID: UUID, now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(literal: "UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL")
+        }
+    }
+}
+
+extension Session {
+    init(row: Row) {
+        self.init(
+            id: row.uuid("id"),
+            userID: row.uuid("user_id"),
+            createdAt: row["created_at"],
+            lastUsedAt: row["last_used_at"],
+            expiresAt: row["expires_at"],
+            userAgent: row["user_agent"],
+            ip: row["ip"],
+            revokedAt: row["revoked_at"]
+        )
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The Latchkey command line: `serve` runs the server, `migrate` applies database migrations.
+@main
+struct Latchkey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latchkey",
+        abstract: "An authentication server: accounts, JWT access tokens, rotating refresh tokens.",
+        subcommands: [ServeCommand.self, MigrateCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import LatchkeyServer
+import Logging
+import Metrics
+import Prometheus
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the server. SQLite databases are migrated at start; signing keys are created on first start."
+    )
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await options.reportingConfigurationErrors { reader, server in
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            let app = try await buildApplication(reader: reader, metrics: registry, logger: Logger(label: "latchkey"))
+            try await app.runService()
+        }
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations and exit.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await options.reportingConfigurationErrors { _, server in
+            try await migrateDatabase(url: server.databaseURL)
+            Logger(label: "latchkey").info("migrations applied")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Configuration
+import Foundation
+import Hummingbird
+import Hummingbird
+import HummingbirdTesting
+import LatchkeyAPI
+import LatchkeyServer
+import Logging
+import NIOCore
+import Testing
+
+/// A fresh server on its own SQLite file, configured through environment variable names exactly as a user would.
+struct TestApp {
+    let databasePath: String
+    let environment: [String: String]
+
+    init(_ environment: [String: String] = [:], databasePath: String? = nil) {
+        self.databasePath = databasePath ?? FileManager.default.temporaryDirectory.appending(path: "latchkey-\(UUID()).sqlite").path
+        self.environment = [
+            "LATCHKEY_DATABASE_URL": "sqlite://\(self.databasePath)",
+            "LATCHKEY_BCRYPT_COST": "4",
+        ].merging(environment) { $1 }
+    }
+
+    var reader: ConfigReader {
+        ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
+    }
+
+    func build() async throws -> some ApplicationProtocol {
+        var logger = Logger(label: "latchkey-test")
+        logger.logLevel = .warning
+        return try await buildApplication(reader: reader, logger: logger)
+    }
+
+    /// Runs `body` against the real router.
+    func run<Value: Sendable>(_ body: @Sendable (Client) async throws -> Value) async throws -> Value {
+        try await build().test(.router) { client in try await body(Client(client: client)) }
+    }
+}
+
+/// A thin JSON client over Hummingbird's test client.
+struct Client: Sendable {
+    let client: any TestClientProtocol
+
+    @discardableResult
+    func request(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        json: [String: any Sendable]? = nil,
+        body: String? = nil,
+        bearer: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = extra
+        var buffer: ByteBuffer?
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: json)
+            buffer = ByteBuffer(bytes: data)
+        } else if let body {
+            buffer = ByteBuffer(string: body)
+        }
+        if buffer != nil && headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        return try await client.executeRequest(uri: path, method: method, headers: headers, body: buffer)
+    }
+
+    /// Registers a user with a valid password and returns the token pair (verification is off by default).
+    func register(email: String = "user-\(UUID())@example.com", password: String = "Tr1cky!pass", name: String = "Ada") async throws
+        -> RegisterResponse
+    {
+        let response = try await request(.post, "/auth/register", json: ["email": email, "password": password, "name": name])
+        #expect(response.status == .created)
+        return try response.decode(RegisterResponse.self)
+    }
+
+    func login(email: String, password: String = "Tr1cky!pass") async throws -> TestResponse {
+        try await request(.post, "/auth/login", json: ["email": email, "password": password])
+    }
+
+    func refresh(_ token: String) async throws -> TestResponse {
+        try await request(.post, "/auth/refresh", json: ["refreshToken": token])
+    }
+}
+
+extension TestResponse {
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try WireFormat.makeDecoder().decode(T.self, from: Data(buffer: body))
+    }
+
+    var error: ErrorResponse? { try? decode(ErrorResponse.self) }
+
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+    }
+}
