@@ -2,7 +2,8 @@ import Foundation
 
 /// A user as the API shows it. `role` is `"user"` or `"admin"`.
 public struct UserResponse: Codable, Sendable, Equatable {
-    public var id: UUID
+    /// A lower-case UUID, the same as the access token's `sub`.
+    public var id: String
     public var email: String
     public var name: String
     public var role: String
@@ -10,7 +11,7 @@ public struct UserResponse: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: UUID, email: String, name: String, role: String, emailVerified: Bool, createdAt: Date, updatedAt: Date) {
+    public init(id: String, email: String, name: String, role: String, emailVerified: Bool, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.email = email
         self.name = name
@@ -61,7 +62,8 @@ public struct RegisterResponse: Codable, Sendable {
 
 /// One entry of `GET /auth/sessions`.
 public struct SessionResponse: Codable, Sendable, Equatable {
-    public var id: UUID
+    /// A lower-case UUID, the same as the access token's `sid`.
+    public var id: String
     public var createdAt: Date
     public var lastUsedAt: Date
     public var expiresAt: Date
@@ -70,7 +72,7 @@ public struct SessionResponse: Codable, Sendable, Equatable {
     /// True for the session the request's access token belongs to.
     public var current: Bool
 
-    public init(id: UUID, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: String?, ip: String?, current: Bool) {
+    public init(id: String, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: String?, ip: String?, current: Bool) {
         self.id = id
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt

@@ -22,14 +22,13 @@ public func buildApplication(
     let database = try await DatabaseFactory.open(url: server.databaseURL)
     let issuer = try await TokenIssuer.load(configuration: tokens, store: database.signingKeys)
     let hasher = PasswordHasher(cost: accounts.bcryptCost)
-    let sessionService = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts, logger: logger)
+    let sessionService = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts)
     let accountService = AccountService(
         database: database,
         sessions: sessionService,
         hasher: hasher,
         policy: PasswordPolicy(),
-        configuration: accounts,
-        logger: logger
+        configuration: accounts
     )
 
     let router = Router(context: AppRequestContext.self)

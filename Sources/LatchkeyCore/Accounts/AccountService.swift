@@ -9,22 +9,19 @@ public struct AccountService: Sendable {
     let hasher: PasswordHasher
     let policy: PasswordPolicy
     let configuration: AccountConfiguration
-    let logger: Logger
 
     public init(
         database: any Database,
         sessions: SessionService,
         hasher: PasswordHasher,
         policy: PasswordPolicy,
-        configuration: AccountConfiguration,
-        logger: Logger
+        configuration: AccountConfiguration
     ) {
         self.database = database
         self.sessions = sessions
         self.hasher = hasher
         self.policy = policy
         self.configuration = configuration
-        self.logger = logger
     }
 
     /// Trimmed and lower-cased: emails compare case-insensitively.
@@ -33,7 +30,7 @@ public struct AccountService: Sendable {
     }
 
     /// Creates the account; returns the token pair too when verification is not required.
-    public func register(_ request: RegisterRequest, client: ClientInfo) async throws -> RegisterResponse {
+    public func register(_ request: RegisterRequest, client: ClientInfo, logger: Logger) async throws -> RegisterResponse {
         let email = Self.normalizedEmail(request.email)
         let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
         var problems = emailProblems(email) + nameProblems(name)
@@ -76,7 +73,7 @@ public struct AccountService: Sendable {
     }
 
     /// Keeps the caller's session and revokes every other one.
-    public func changePassword(_ identity: Identity, _ request: ChangePasswordRequest) async throws {
+    public func changePassword(_ identity: Identity, _ request: ChangePasswordRequest, logger: Logger) async throws {
         let user = try await profile(identity)
         let problems = policy.problems(with: request.newPassword, field: "newPassword")
         guard problems.isEmpty else { throw AuthError.validation(problems) }
@@ -87,7 +84,7 @@ public struct AccountService: Sendable {
     }
 
     /// Soft delete: the row stays (its email stays reserved), every session is revoked.
-    public func deleteAccount(_ identity: Identity, _ request: DeleteAccountRequest) async throws {
+    public func deleteAccount(_ identity: Identity, _ request: DeleteAccountRequest, logger: Logger) async throws {
         let user = try await profile(identity)
         guard try await hasher.verify(request.password, hash: user.passwordHash) else { throw AuthError.invalidCredentials }
         try await database.users.softDelete(userID: user.id, now: Date())

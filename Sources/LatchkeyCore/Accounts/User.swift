@@ -44,7 +44,7 @@ public struct User: Sendable, Equatable {
 
     public var response: UserResponse {
         UserResponse(
-            id: id,
+            id: id.uuidString.lowercased(),
             email: email,
             name: name,
             role: role.rawValue,

@@ -38,7 +38,7 @@ public struct Session: Sendable, Equatable {
 
     public func response(currentSessionID: UUID) -> SessionResponse {
         SessionResponse(
-            id: id,
+            id: id.uuidString.lowercased(),
             createdAt: createdAt,
             lastUsedAt: lastUsedAt,
             expiresAt: expiresAt,

@@ -26,19 +26,17 @@ public struct SessionService: Sendable {
     let issuer: TokenIssuer
     let hasher: PasswordHasher
     let accounts: AccountConfiguration
-    let logger: Logger
 
-    public init(database: any Database, issuer: TokenIssuer, hasher: PasswordHasher, accounts: AccountConfiguration, logger: Logger) {
+    public init(database: any Database, issuer: TokenIssuer, hasher: PasswordHasher, accounts: AccountConfiguration) {
         self.database = database
         self.issuer = issuer
         self.hasher = hasher
         self.accounts = accounts
-        self.logger = logger
     }
 
     var tokens: TokenConfiguration { issuer.configuration }
 
-    public func login(_ request: LoginRequest, client: ClientInfo) async throws -> TokenPairResponse {
+    public func login(_ request: LoginRequest, client: ClientInfo, logger: Logger) async throws -> TokenPairResponse {
         let email = AccountService.normalizedEmail(request.email)
         let user = try await database.users.user(email: email)
         // bcrypt runs whether or not the account exists, so timing does not reveal it.
@@ -71,7 +69,7 @@ public struct SessionService: Sendable {
         return try await tokenPair(user: user, sessionID: session.id, refreshToken: refreshToken, now: now)
     }
 
-    public func refresh(_ presented: String, now: Date = Date()) async throws -> TokenPairResponse {
+    public func refresh(_ presented: String, logger: Logger, now: Date = Date()) async throws -> TokenPairResponse {
         let successor = RandomToken.make()
         let rotation = RefreshRotation(
             presentedHash: RandomToken.hash(presented),
@@ -100,7 +98,7 @@ public struct SessionService: Sendable {
     }
 
     /// Ends the session of `refreshToken`, or else of the caller's access token. Unknown tokens are fine.
-    public func logout(refreshToken: String?, identity: Identity?, now: Date = Date()) async throws {
+    public func logout(refreshToken: String?, identity: Identity?, logger: Logger, now: Date = Date()) async throws {
         if let refreshToken {
             try await database.sessions.revokeSession(refreshTokenHash: RandomToken.hash(refreshToken), now: now)
         } else if let identity {
@@ -109,7 +107,7 @@ public struct SessionService: Sendable {
         logger.info("logout", metadata: ["event": "logout"])
     }
 
-    public func logoutEverywhere(_ identity: Identity, now: Date = Date()) async throws {
+    public func logoutEverywhere(_ identity: Identity, logger: Logger, now: Date = Date()) async throws {
         try await database.sessions.revokeAllSessions(userID: identity.userID, now: now)
         logger.info("logout everywhere", metadata: ["event": "logout.all", "user": "\(identity.userID)"])
     }

@@ -30,18 +30,18 @@ struct AccountController {
 
     @Sendable func deleteMe(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
         let input = try await request.decode(as: DeleteAccountRequest.self, context: context)
-        try await accounts.deleteAccount(context.identity, input)
+        try await accounts.deleteAccount(context.identity, input, logger: context.logger)
         return .noContent
     }
 
     @Sendable func changePassword(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
         let input = try await request.decode(as: ChangePasswordRequest.self, context: context)
-        try await accounts.changePassword(context.identity, input)
+        try await accounts.changePassword(context.identity, input, logger: context.logger)
         return .noContent
     }
 
     @Sendable func logoutAll(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
-        try await sessions.logoutEverywhere(context.identity)
+        try await sessions.logoutEverywhere(context.identity, logger: context.logger)
         return .noContent
     }
 

@@ -17,18 +17,18 @@ struct AuthController {
 
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RegisterResponse> {
         let input = try await request.decode(as: RegisterRequest.self, context: context)
-        let registered = try await accounts.register(input, client: context.client(request))
+        let registered = try await accounts.register(input, client: context.client(request), logger: context.logger)
         return EditedResponse(status: .created, headers: [.cacheControl: "no-store"], response: registered)
     }
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
         let input = try await request.decode(as: LoginRequest.self, context: context)
-        return .noStore(try await sessions.login(input, client: context.client(request)))
+        return .noStore(try await sessions.login(input, client: context.client(request), logger: context.logger))
     }
 
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
         let input = try await request.decode(as: RefreshRequest.self, context: context)
-        return .noStore(try await sessions.refresh(input.refreshToken))
+        return .noStore(try await sessions.refresh(input.refreshToken, logger: context.logger))
     }
 
     /// Idempotent: unknown tokens are a 204 too. An expired or invalid access token does not block a
@@ -47,7 +47,7 @@ struct AuthController {
             }
         }
         guard refreshToken != nil || identity != nil else { throw AuthError.validation(field: "refreshToken", "is required") }
-        try await sessions.logout(refreshToken: refreshToken, identity: identity)
+        try await sessions.logout(refreshToken: refreshToken, identity: identity, logger: context.logger)
         return .noContent
     }
 }

@@ -1,0 +1,135 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LatchkeyAPI
+import LatchkeyCore
+import Testing
+
+@Suite struct ConfigurationTests {
+    /// Each bad setting stops start-up with a sentence that names the variable.
+    @Test(arguments: [
+        (["LATCHKEY_JWT_ALGORITHM": "HS256"], "LATCHKEY_JWT_SECRET"),
+        (["LATCHKEY_JWT_ALGORITHM": "HS256", "LATCHKEY_JWT_SECRET": "too-short"], "LATCHKEY_JWT_SECRET"),
+        (["LATCHKEY_JWT_ALGORITHM": "none"], "LATCHKEY_JWT_ALGORITHM"),
+        (["LATCHKEY_BCRYPT_COST": "3"], "LATCHKEY_BCRYPT_COST"),
+        (["LATCHKEY_BCRYPT_COST": "17"], "LATCHKEY_BCRYPT_COST"),
+        (["LATCHKEY_BCRYPT_COST": "ten"], "LATCHKEY_BCRYPT_COST"),
+        (["LATCHKEY_ACCESS_TOKEN_TTL": "15 minutes"], "LATCHKEY_ACCESS_TOKEN_TTL"),
+        (["LATCHKEY_REFRESH_TOKEN_TTL": "0"], "LATCHKEY_REFRESH_TOKEN_TTL"),
+        (["LATCHKEY_REFRESH_REUSE_GRACE": "-1s"], "LATCHKEY_REFRESH_REUSE_GRACE"),
+        (["LATCHKEY_PORT": "99999"], "LATCHKEY_PORT"),
+        (["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "maybe"], "LATCHKEY_REQUIRE_EMAIL_VERIFICATION"),
+        (["LATCHKEY_DATABASE_URL": "sqlite:///nonexistent-dir/x/latchkey.sqlite"], "LATCHKEY_DATABASE_URL"),
+        (["LATCHKEY_DATABASE_URL": "mysql://localhost/db"], "LATCHKEY_DATABASE_URL"),
+        (["LATCHKEY_LOG_FORMAT": "xml"], "LATCHKEY_LOG_FORMAT"),
+    ])
+    func badSettingsNameTheVariable(environment: [String: String], variable: String) async throws {
+        let error = await #expect(throws: ConfigurationError.self) { try await TestApp(environment).build() }
+        #expect(error?.description.hasPrefix(variable) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func durationsAcceptEveryUnit() async throws {
+        try await TestApp(["LATCHKEY_ACCESS_TOKEN_TTL": "2h", "LATCHKEY_REFRESH_TOKEN_TTL": "3d"]).run { client in
+            let pair = try await client.register()
+            #expect(pair.expiresIn == 7200)
+            #expect(pair.refreshExpiresIn == 3 * 86400)
+        }
+        try await TestApp(["LATCHKEY_ACCESS_TOKEN_TTL": "90", "LATCHKEY_REFRESH_TOKEN_TTL": "30m"]).run { client in
+            let pair = try await client.register()
+            #expect(pair.expiresIn == 90)
+            #expect(pair.refreshExpiresIn == 1800)
+        }
+    }
+
+    @Test func issuerAndAudienceFromConfiguration() async throws {
+        try await TestApp(["LATCHKEY_JWT_ISSUER": "https://auth.example.com", "LATCHKEY_JWT_AUDIENCE": "api"]).run { client in
+            let pair = try await client.register()
+            let claims = try JSONSerialization.jsonObject(with: base64URLDecode(String(pair.accessToken!.split(separator: ".")[1])))
+            #expect((claims as? [String: Any])?["iss"] as? String == "https://auth.example.com")
+            #expect((claims as? [String: Any])?["aud"] as? String == "api")
+            #expect(try await client.request(.get, "/auth/me", bearer: pair.accessToken!).status == .ok)
+        }
+    }
+
+    /// The key is generated once and kept: tokens survive a restart, and a second start does not add keys.
+    @Test func signingKeysSurviveRestarts() async throws {
+        let first = TestApp()
+        let token = try await first.run { client in try await client.register().accessToken! }
+        let second = TestApp(databasePath: first.databasePath)
+        try await second.run { client in
+            #expect(try await client.request(.get, "/auth/me", bearer: token).status == .ok)
+            let keys = try #require(try await client.request(.get, "/.well-known/jwks.json").json["keys"] as? [Any])
+            #expect(keys.count == 1)
+        }
+    }
+
+    @Test(arguments: [
+        (["LATCHKEY_JWT_ALGORITHM": "ES256"], "ES256", "EC"),
+        (["LATCHKEY_JWT_ALGORITHM": "RS256"], "RS256", "RSA"),
+        (["LATCHKEY_JWT_ALGORITHM": "HS256", "LATCHKEY_JWT_SECRET": String(repeating: "s3cret!", count: 6)], "HS256", nil),
+    ])
+    func otherAlgorithms(environment: [String: String], alg: String, keyType: String?) async throws {
+        try await TestApp(environment).run { client in
+            let pair = try await client.register()
+            let header = try JSONSerialization.jsonObject(with: base64URLDecode(String(pair.accessToken!.split(separator: ".")[0])))
+            #expect((header as? [String: Any])?["alg"] as? String == alg)
+            #expect((header as? [String: Any])?["kid"] as? String != nil)
+            #expect(try await client.request(.get, "/auth/me", bearer: pair.accessToken!).status == .ok)
+            let keys = try #require(try await client.request(.get, "/.well-known/jwks.json").json["keys"] as? [[String: Any]])
+            if let keyType {
+                #expect(keys.count == 1)
+                #expect(keys[0]["kty"] as? String == keyType)
+                #expect(keys[0]["d"] == nil && keys[0]["p"] == nil)
+            } else {
+                #expect(keys.isEmpty, "a shared secret is never published")
+            }
+            // A token of another algorithm is refused.
+            let none = encode(["alg": "none", "kid": "x"], ["sub": pair.user.id]) + "."
+            #expect(try await client.request(.get, "/auth/me", bearer: none).error?.error == .tokenInvalid)
+        }
+    }
+}
+
+@Suite struct PasswordPolicyTests {
+    func problems(_ password: String) -> [String] {
+        PasswordPolicy().problems(with: password, field: "password").map(\.message)
+    }
+
+    @Test func acceptsAGoodPassword() {
+        #expect(problems("Tr1cky!pass").isEmpty)
+        #expect(problems("ünïcødé-Pässw0rd").isEmpty)
+    }
+
+    @Test func refusesWeakOnes() {
+        #expect(problems("Ab1!").contains("must be at least 8 characters"))
+        #expect(problems("abcdefgh1").contains("must contain a symbol"))
+        #expect(problems("abcdefgh!").contains("must contain a digit"))
+        #expect(problems("12345678!").contains("must contain a letter"))
+        #expect(problems("P@ssw0rd").contains("is too common"))
+        #expect(problems("p@SSW0RD").contains("is too common"), "compared case-insensitively")
+    }
+
+    /// bcrypt would silently truncate these; they are refused, never truncated.
+    @Test func refusesWhatBcryptWouldTruncate() {
+        let seventyTwo = "A1!" + String(repeating: "a", count: 69)
+        #expect(problems(seventyTwo).isEmpty)
+        #expect(problems(seventyTwo + "b").contains("must be at most 72 bytes in UTF-8"))
+        #expect(problems("A1!" + String(repeating: "é", count: 35)).contains("must be at most 72 bytes in UTF-8"))
+        #expect(problems("Abc1!def\u{0}ghi").contains("must not contain NUL or control characters"))
+        #expect(problems("Abc1!def\nghi").contains("must not contain NUL or control characters"))
+    }
+
+    @Test func registerAnswersWithEveryProblem() async throws {
+        try await TestApp().run { client in
+            let response = try await client.request(
+                .post,
+                "/auth/register",
+                json: ["email": "not-an-email", "password": "abc\u{0}", "name": ""]
+            )
+            #expect(response.status == .badRequest)
+            let fields = Set(response.error?.details?.map(\.field) ?? [])
+            #expect(fields == ["email", "password", "name"])
+            #expect(!String(buffer: response.body).contains("abc"), "the password is never echoed")
+        }
+    }
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Writes Sources/LatchkeyServer/Resources/openapi.json, the OpenAPI 3.1 document served at /openapi.json.
+
+Edit this file, run it, commit both. The Swift tests check that every route the server has is described.
+"""
+import json
+import pathlib
+
+ERRORS = {
+    "VALIDATION_ERROR": 400, "INVALID_JSON": 400, "EMAIL_ALREADY_REGISTERED": 409, "INVALID_CREDENTIALS": 401,
+    "EMAIL_NOT_VERIFIED": 403, "ACCOUNT_DISABLED": 403, "TOKEN_MISSING": 401, "TOKEN_EXPIRED": 401,
+    "TOKEN_INVALID": 401, "INVALID_REFRESH_TOKEN": 401, "REFRESH_TOKEN_REUSED": 401,
+    "INVALID_OR_EXPIRED_TOKEN": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "METHOD_NOT_ALLOWED": 405,
+    "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "RATE_LIMITED": 429, "INTERNAL_ERROR": 500,
+    "SERVICE_UNAVAILABLE": 503,
+}
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def string(**extra):
+    return {"type": "string", **extra}
+
+
+def obj(required, **properties):
+    return {"type": "object", "required": required, "properties": properties}
+
+
+SCHEMAS = {
+    "ErrorCode": {"type": "string", "enum": list(ERRORS)},
+    "FieldError": obj(["field", "message"], field=string(), message=string()),
+    "Error": {
+        **obj(["success", "error", "message"], success={"const": False}, error=ref("ErrorCode"), message=string(),
+              details={"type": "array", "items": ref("FieldError"), "description": "Only for VALIDATION_ERROR."}),
+        "description": "The body of every error response. Never contains a stack trace, SQL, a password, a token or a hash.",
+    },
+    "User": obj(["id", "email", "name", "role", "emailVerified", "createdAt", "updatedAt"],
+                id=string(format="uuid", description="Lower-case UUID; equals the access token's sub."),
+                email=string(format="email", description="Trimmed and lower-cased."),
+                name=string(), role=string(enum=["user", "admin"]), emailVerified={"type": "boolean"},
+                createdAt=string(format="date-time"), updatedAt=string(format="date-time")),
+    "TokenPair": obj(["accessToken", "refreshToken", "tokenType", "expiresIn", "refreshExpiresIn", "user"],
+                     accessToken=string(description="JWT with kid; claims iss, aud, sub, sid, role, iat, exp, jti (integer times)."),
+                     refreshToken=string(description="Opaque, 256 bits, URL-safe. Rotated on every refresh."),
+                     tokenType={"const": "Bearer"},
+                     expiresIn={"type": "integer", "description": "Access-token lifetime in seconds."},
+                     refreshExpiresIn={"type": "integer", "description": "Refresh-token lifetime in seconds."},
+                     user=ref("User")),
+    "RegisterResponse": {
+        **obj(["user"], user=ref("User"), accessToken=string(), refreshToken=string(), tokenType={"const": "Bearer"},
+              expiresIn={"type": "integer"}, refreshExpiresIn={"type": "integer"}),
+        "description": "The token-pair fields are present only when email verification is not required.",
+    },
+    "Session": obj(["id", "createdAt", "lastUsedAt", "expiresAt", "userAgent", "ip", "current"],
+                   id=string(format="uuid"), createdAt=string(format="date-time"), lastUsedAt=string(format="date-time"),
+                   expiresAt=string(format="date-time"), userAgent={"type": ["string", "null"]},
+                   ip={"type": ["string", "null"]},
+                   current={"type": "boolean", "description": "The session of the access token used for this request."}),
+    "SessionList": obj(["sessions"], sessions={"type": "array", "items": ref("Session")}),
+    "Status": obj(["status"], status=string(enum=["ok"])),
+    "JWKS": obj(["keys"], keys={"type": "array", "items": {"type": "object", "description": "A public JWK with kid and alg."}}),
+    "RegisterRequest": obj(["email", "password", "name"], email=string(format="email"),
+                           password=string(description="8+ characters with a letter, a digit and a symbol; at most 72 UTF-8 bytes; no NUL or control characters; not a common password."),
+                           name=string(minLength=1, maxLength=100)),
+    "LoginRequest": obj(["email", "password"], email=string(), password=string()),
+    "RefreshRequest": obj(["refreshToken"], refreshToken=string()),
+    "LogoutRequest": obj([], refreshToken=string(description="Optional when a Bearer token is sent.")),
+    "UpdateProfileRequest": obj(["name"], name=string(minLength=1, maxLength=100)),
+    "DeleteAccountRequest": obj(["password"], password=string()),
+    "ChangePasswordRequest": obj(["currentPassword", "newPassword"], currentPassword=string(),
+                                 newPassword=string(description="The same policy as registration.")),
+}
+
+
+def error_response(*codes):
+    return {"description": " or ".join(codes), "content": {"application/json": {"schema": ref("Error")}}}
+
+
+def errors(*codes):
+    by_status = {}
+    for code in codes:
+        by_status.setdefault(str(ERRORS[code]), []).append(code)
+    return {status: error_response(*names) for status, names in by_status.items()}
+
+
+JSON_BODY = ("INVALID_JSON", "VALIDATION_ERROR", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE")
+BEARER = ("TOKEN_MISSING", "TOKEN_EXPIRED", "TOKEN_INVALID")
+NO_STORE = {"Cache-Control": {"schema": string(const="no-store")}}
+
+
+def op(summary, success, body=None, bearer=False, error_codes=(), extra=None):
+    operation = {"summary": summary, "responses": {**success, **errors(*error_codes, "INTERNAL_ERROR")}}
+    if body:
+        operation["requestBody"] = {"required": body[1], "content": {"application/json": {"schema": ref(body[0])}}}
+    if bearer:
+        operation["security"] = [{"bearer": []}]
+    if extra:
+        operation.update(extra)
+    return operation
+
+
+def ok(schema, status="200", description="OK", headers=None):
+    response = {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
+    if headers:
+        response["headers"] = headers
+    return {status: response}
+
+
+NO_CONTENT = {"204": {"description": "Done."}}
+
+PATHS = {
+    "/auth/register": {"post": op("Create an account", ok("RegisterResponse", "201", "Created", NO_STORE), ("RegisterRequest", True),
+                                  error_codes=JSON_BODY + ("EMAIL_ALREADY_REGISTERED",))},
+    "/auth/login": {"post": op("Log in; opens a session", ok("TokenPair", headers=NO_STORE), ("LoginRequest", True),
+                               error_codes=JSON_BODY + ("INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED", "ACCOUNT_DISABLED"))},
+    "/auth/refresh": {"post": op("Rotate a refresh token",
+                                 ok("TokenPair", description="A new pair. Within the reuse grace window, the immediate predecessor of the live token returns the same new refresh token.", headers=NO_STORE),
+                                 ("RefreshRequest", True),
+                                 error_codes=JSON_BODY + ("INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "ACCOUNT_DISABLED"))},
+    "/auth/logout": {"post": op("End a session (idempotent)", NO_CONTENT, ("LogoutRequest", False),
+                                error_codes=JSON_BODY + BEARER,
+                                extra={"security": [{}, {"bearer": []}],
+                                       "description": "Ends the session of refreshToken or, without one, of the Bearer token. Unknown tokens are a 204 too. With neither, VALIDATION_ERROR; with only an invalid Bearer token, its 401."})},
+    "/auth/logout-all": {"post": op("End every session of the user", NO_CONTENT, bearer=True, error_codes=BEARER)},
+    "/auth/me": {
+        "get": op("The current user", ok("User"), bearer=True, error_codes=BEARER),
+        "patch": op("Update the profile", ok("User"), ("UpdateProfileRequest", True), bearer=True, error_codes=JSON_BODY + BEARER),
+        "delete": op("Soft-delete the account; every session is revoked and the email stays reserved", NO_CONTENT,
+                     ("DeleteAccountRequest", True), bearer=True, error_codes=JSON_BODY + BEARER + ("INVALID_CREDENTIALS",)),
+    },
+    "/auth/change-password": {"post": op("Change the password; every other session is revoked", NO_CONTENT,
+                                         ("ChangePasswordRequest", True), bearer=True,
+                                         error_codes=JSON_BODY + BEARER + ("INVALID_CREDENTIALS",))},
+    "/auth/sessions": {"get": op("Live sessions of the user, newest first", ok("SessionList"), bearer=True, error_codes=BEARER)},
+    "/auth/sessions/{id}": {"delete": op("Revoke a session", NO_CONTENT, bearer=True, error_codes=BEARER + ("NOT_FOUND",),
+                                         extra={"parameters": [{"name": "id", "in": "path", "required": True, "schema": string(format="uuid")}],
+                                                "description": "Another user's session, or an unknown id, is a 404."})},
+    "/.well-known/jwks.json": {"get": op("Public keys that may have signed a live access token (empty for HS256)",
+                                         {"200": {"description": "JWKS", "content": {"application/json": {"schema": ref("JWKS")}}}})},
+    "/health": {"get": op("Liveness", ok("Status"))},
+    "/ready": {"get": op("Readiness: the database answers", ok("Status"), error_codes=("SERVICE_UNAVAILABLE",))},
+    "/metrics": {"get": op("Prometheus metrics", {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": string()}}}})},
+    "/openapi.json": {"get": op("This document", {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}})},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Latchkey",
+        "version": "1.0.0",
+        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY and Referrer-Policy: no-referrer. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). A known path with another method is a 405 with Allow. Bodies over the limit (64 KiB) are a 413.",
+    },
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+    },
+}
+
+if __name__ == "__main__":
+    target = pathlib.Path(__file__).resolve().parent.parent / "Sources/LatchkeyServer/Resources/openapi.json"
+    target.write_text(json.dumps(DOCUMENT, indent=2) + "\n")
+    print(f"wrote {target}")
