@@ -34,6 +34,7 @@ public func buildApplication(
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.corsOrigins))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
 
@@ -55,7 +56,7 @@ public func buildApplication(
 extension Router {
     /// Hummingbird answers a known path with an unknown method as 404; the contract wants 405 and `Allow`.
     func answerMethodNotAllowed() {
-        let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+        let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .options]
         let byPath = Dictionary(grouping: routes, by: { $0.path.description })
         for (_, routes) in byPath {
             let allowed = Set(routes.map(\.method))

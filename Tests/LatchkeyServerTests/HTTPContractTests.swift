@@ -118,3 +118,36 @@ import Testing
         }
     }
 }
+
+@Suite struct CORSTests {
+    @Test func onlyAllowListedOriginsGetCORSHeaders() async throws {
+        try await TestApp(["LATCHKEY_CORS_ORIGINS": "https://app.example.com, https://admin.example.com"]).run { client in
+            let allowed = try await client.request(.get, "/health", headers: [.origin: "https://admin.example.com"])
+            #expect(allowed.headers[.accessControlAllowOrigin] == "https://admin.example.com")
+            #expect(allowed.headers[.vary] == "Origin")
+            let preflight = try await client.request(
+                .options,
+                "/auth/login",
+                headers: [.origin: "https://app.example.com", .accessControlRequestMethod: "POST"]
+            )
+            #expect(preflight.status == .noContent)
+            #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+            let other = try await client.request(.get, "/health", headers: [.origin: "https://evil.example.com"])
+            #expect(other.headers[.accessControlAllowOrigin] == nil)
+            let otherPreflight = try await client.request(
+                .options,
+                "/auth/login",
+                headers: [.origin: "https://evil.example.com", .accessControlRequestMethod: "POST"]
+            )
+            #expect(otherPreflight.headers[.accessControlAllowOrigin] == nil)
+            #expect(otherPreflight.error?.error == .methodNotAllowed)
+        }
+    }
+
+    @Test func noOriginsByDefault() async throws {
+        try await TestApp().run { client in
+            let response = try await client.request(.get, "/health", headers: [.origin: "https://app.example.com"])
+            #expect(response.headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+}

@@ -64,10 +64,10 @@ import Testing
     }
 
     @Test func expiredAccessToken() async throws {
-        try await TestApp(["LATCHKEY_ACCESS_TOKEN_TTL": "1s"]).run { client in
+        try await TestApp(["LATCHKEY_ACCESS_TOKEN_TTL": "3s"]).run { client in
             let pair = try await client.register()
             #expect(try await client.request(.get, "/auth/me", bearer: pair.accessToken!).status == .ok)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await Task.sleep(for: .milliseconds(3200))
             let expired = try await client.request(.get, "/auth/me", bearer: pair.accessToken!)
             #expect(expired.status == .unauthorized)
             #expect(expired.error?.error == .tokenExpired)

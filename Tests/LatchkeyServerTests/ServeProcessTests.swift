@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real `latchkey` executable: start-up, configuration errors and graceful shutdown.
+@Suite(.serialized) struct ServeProcessTests {
+    static let executable = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appending(path: ".build/debug/latchkey")
+
+    /// Owned by one test at a time; Process itself is not Sendable.
+    final class Server: @unchecked Sendable {
+        let process = Process()
+        let output = Pipe()
+        let port = Int.random(in: 20000...40000)
+
+        init(_ environment: [String: String] = [:]) throws {
+            let database = FileManager.default.temporaryDirectory.appending(path: "latchkey-serve-\(UUID()).sqlite").path
+            process.executableURL = ServeProcessTests.executable
+            process.arguments = ["serve"]
+            process.environment = [
+                "LATCHKEY_PORT": String(port),
+                "LATCHKEY_DATABASE_URL": "sqlite://\(database)",
+                "LATCHKEY_BCRYPT_COST": "4",
+            ].merging(environment) { $1 }
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+        }
+
+        var base: String { "http://127.0.0.1:\(port)" }
+
+        func waitUntilHealthy() async throws {
+            for _ in 0..<100 {
+                if let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(base)/health")!),
+                    (response as? HTTPURLResponse)?.statusCode == 200
+                {
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("server did not become healthy")
+        }
+
+        func post(_ path: String, _ json: [String: String]) async throws -> Int {
+            var request = URLRequest(url: URL(string: "\(base)\(path)")!)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as! HTTPURLResponse).statusCode
+        }
+
+        func waitForExit() async throws -> Int32 {
+            for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        var log: String { String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
+    }
+
+    @Test func sigtermFinishesInFlightRequestsAndExitsZero() async throws {
+        let server = try Server(["LATCHKEY_BCRYPT_COST": "13"])
+        try await server.waitUntilHealthy()
+        // A registration spends ~0.5 s in bcrypt: SIGTERM arrives while it is in flight.
+        async let status = server.post("/auth/register", ["email": "drain@example.com", "password": "Tr1cky!pass", "name": "D"])
+        try await Task.sleep(for: .milliseconds(150))
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await status == 201)
+        #expect(try await server.waitForExit() == 0)
+    }
+
+    @Test func sigintExitsZero() async throws {
+        let server = try Server()
+        try await server.waitUntilHealthy()
+        kill(server.process.processIdentifier, SIGINT)
+        #expect(try await server.waitForExit() == 0)
+    }
+
+    @Test func badConfigurationStopsStartupWithOneSentence() async throws {
+        let server = try Server(["LATCHKEY_BCRYPT_COST": "3"])
+        #expect(try await server.waitForExit() == 78)
+        #expect(server.log.contains("LATCHKEY_BCRYPT_COST must be a whole number from 4 to 16"))
+    }
+
+    @Test func jsonLogsCarryRequestIdsAndNoSecrets() async throws {
+        let server = try Server(["LATCHKEY_LOG_FORMAT": "json"])
+        try await server.waitUntilHealthy()
+        #expect(try await server.post("/auth/register", ["email": "log@example.com", "password": "Secret#Pass1", "name": "L"]) == 201)
+        #expect(try await server.post("/auth/login", ["email": "log@example.com", "password": "Wrong#Pass1"]) == 401)
+        kill(server.process.processIdentifier, SIGTERM)
+        _ = try await server.waitForExit()
+        let lines = server.log.split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == lines.count, "every line is JSON")
+        let requests = objects.filter { $0["msg"] as? String == "request" }
+        #expect(requests.count >= 3)
+        #expect(requests.allSatisfy { $0["hb.request.id"] != nil })
+        #expect(objects.contains { $0["event"] as? String == "login.failed" && $0["hb.request.id"] != nil })
+        #expect(!server.log.contains("Secret#Pass1") && !server.log.contains("Wrong#Pass1") && !server.log.contains("$2b$"))
+    }
+}
