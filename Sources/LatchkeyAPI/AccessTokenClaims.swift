@@ -32,6 +32,8 @@ public enum WireFormat {
     public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
+        // Identical answers must be identical bytes (enumeration-safe routes compare equal).
+        encoder.outputFormatting = .sortedKeys
         return encoder
     }
 

@@ -114,3 +114,51 @@ public struct ChangePasswordRequest: Codable, Sendable {
         try fields.finish()
     }
 }
+
+/// `POST /auth/verify-email/resend` and `POST /auth/forgot-password`
+public struct EmailRequest: Codable, Sendable {
+    public var email: String
+
+    public init(email: String) {
+        self.email = email
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        email = fields.required(.email)
+        try fields.finish()
+    }
+}
+
+/// `POST /auth/verify-email`
+public struct TokenRequest: Codable, Sendable {
+    public var token: String
+
+    public init(token: String) {
+        self.token = token
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        token = fields.required(.token)
+        try fields.finish()
+    }
+}
+
+/// `POST /auth/reset-password`
+public struct ResetPasswordRequest: Codable, Sendable {
+    public var token: String
+    public var newPassword: String
+
+    public init(token: String, newPassword: String) {
+        self.token = token
+        self.newPassword = newPassword
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        token = fields.required(.token)
+        newPassword = fields.required(.newPassword)
+        try fields.finish()
+    }
+}

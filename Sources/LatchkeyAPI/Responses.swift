@@ -100,3 +100,14 @@ public struct StatusResponse: Codable, Sendable {
         self.status = status
     }
 }
+
+/// `202` answers of resend and forgot-password: the same whether or not the account exists.
+public struct MessageResponse: Codable, Sendable {
+    public var success: Bool
+    public var message: String
+
+    public init(message: String) {
+        self.success = true
+        self.message = message
+    }
+}

@@ -33,6 +33,7 @@ public struct AuthError: Error, Sendable, Equatable {
         .refreshTokenReused,
         "Refresh token was already used; the session has been revoked"
     )
+    public static let invalidOrExpiredToken = AuthError(.invalidOrExpiredToken, "The link is invalid, used or expired")
     public static let notFound = AuthError(.notFound, "Not found")
     public static let forbidden = AuthError(.forbidden, "Not allowed")
     public static let serviceUnavailable = AuthError(.serviceUnavailable, "The database is unavailable")

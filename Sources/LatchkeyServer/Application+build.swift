@@ -7,7 +7,8 @@ import Prometheus
 
 /// Builds the whole server from configuration: `serve` and the tests call this same function.
 ///
-/// Reads `ServerConfiguration`, `TokenConfiguration` and `AccountConfiguration` (see their keys) under `latchkey.`.
+/// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration` and `MailConfiguration` (see their keys)
+/// under `latchkey.`.
 /// Opens the database and applies its migrations, and loads (or creates) the signing keys.
 public func buildApplication(
     reader: ConfigReader,
@@ -18,6 +19,7 @@ public func buildApplication(
     let server = try ServerConfiguration(reader: config)
     let tokens = try TokenConfiguration(reader: config)
     let accounts = try AccountConfiguration(reader: config)
+    let mail = try MailConfiguration(reader: config)
 
     let database = try await DatabaseFactory.open(url: server.databaseURL)
     let issuer = try await TokenIssuer.load(configuration: tokens, store: database.signingKeys)
@@ -28,8 +30,16 @@ public func buildApplication(
         sessions: sessionService,
         hasher: hasher,
         policy: PasswordPolicy(),
-        configuration: accounts
+        configuration: accounts,
+        composer: try await MailComposer(configuration: mail),
+        tokens: tokens
     )
+    let transport: any MailTransport =
+        switch mail.transport {
+        case .log: LogMailTransport(logger: logger)
+        case .smtp: SMTPTransport(configuration: mail)
+        }
+    let outbox = MailOutbox(store: database.outbox, transport: transport, configuration: mail, logger: logger)
 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
@@ -41,6 +51,7 @@ public func buildApplication(
     SystemController(database: database, issuer: issuer, metrics: metrics).addRoutes(to: router)
     let auth = router.group("auth")
     auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService).endpoints)
+    auth.addRoutes(EmailFlowController(accounts: accountService).endpoints)
     auth.add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AuthenticatedContext.self)
         .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
@@ -49,6 +60,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "latchkey"),
+        services: [MailOutboxService(outbox: outbox, pollInterval: .milliseconds(mail.pollInterval), logger: logger)],
         logger: logger
     )
 }

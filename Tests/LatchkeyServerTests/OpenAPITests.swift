@@ -4,11 +4,12 @@ import HummingbirdTesting
 import Testing
 
 @Suite struct OpenAPITests {
-    /// The contract's routes that exist so far; each must be described, and each described route must exist.
+    /// The contract's routes; each must be described, and each described route must exist.
     static let routes: [(String, String)] = [
         ("post", "/auth/register"), ("post", "/auth/login"), ("post", "/auth/refresh"), ("post", "/auth/logout"),
         ("post", "/auth/logout-all"), ("get", "/auth/me"), ("patch", "/auth/me"), ("delete", "/auth/me"),
-        ("post", "/auth/change-password"), ("get", "/auth/sessions"), ("delete", "/auth/sessions/{id}"),
+        ("post", "/auth/change-password"), ("post", "/auth/verify-email"), ("post", "/auth/verify-email/resend"),
+        ("post", "/auth/forgot-password"), ("post", "/auth/reset-password"), ("get", "/auth/sessions"), ("delete", "/auth/sessions/{id}"),
         ("get", "/.well-known/jwks.json"), ("get", "/health"), ("get", "/ready"), ("get", "/metrics"), ("get", "/openapi.json"),
     ]
 

@@ -9,19 +9,26 @@ public struct AccountService: Sendable {
     let hasher: PasswordHasher
     let policy: PasswordPolicy
     let configuration: AccountConfiguration
+    let composer: MailComposer
+    /// Lifetimes of verification and reset tokens.
+    let tokens: TokenConfiguration
 
     public init(
         database: any Database,
         sessions: SessionService,
         hasher: PasswordHasher,
         policy: PasswordPolicy,
-        configuration: AccountConfiguration
+        configuration: AccountConfiguration,
+        composer: MailComposer,
+        tokens: TokenConfiguration
     ) {
         self.database = database
         self.sessions = sessions
         self.hasher = hasher
         self.policy = policy
         self.configuration = configuration
+        self.composer = composer
+        self.tokens = tokens
     }
 
     /// Trimmed and lower-cased: emails compare case-insensitively.
@@ -49,11 +56,13 @@ public struct AccountService: Sendable {
             updatedAt: now,
             deletedAt: nil
         )
-        try await database.users.insertUser(user)
-        logger.info("registered", metadata: ["event": "register", "user": "\(user.id)"])
         if configuration.requireEmailVerification {
+            try await database.users.insertUser(user, verification: verificationToken(for: user, now: now))
+            logger.info("registered; verification mail queued", metadata: ["event": "register", "user": "\(user.id)"])
             return RegisterResponse(user: user.response, tokens: nil)
         }
+        try await database.users.insertUser(user, verification: nil)
+        logger.info("registered", metadata: ["event": "register", "user": "\(user.id)"])
         return RegisterResponse(user: user.response, tokens: try await sessions.startSession(for: user, client: client, now: now))
     }
 
@@ -79,7 +88,14 @@ public struct AccountService: Sendable {
         guard problems.isEmpty else { throw AuthError.validation(problems) }
         guard try await hasher.verify(request.currentPassword, hash: user.passwordHash) else { throw AuthError.invalidCredentials }
         let hash = try await hasher.hash(request.newPassword)
-        try await database.users.changePassword(userID: user.id, passwordHash: hash, keepSessionID: identity.sessionID, now: Date())
+        let now = Date()
+        try await database.users.changePassword(
+            userID: user.id,
+            passwordHash: hash,
+            keepSessionID: identity.sessionID,
+            notice: composer.passwordChanged(to: user, now: now),
+            now: now
+        )
         logger.info("password changed", metadata: ["event": "password.changed", "user": "\(user.id)"])
     }
 
@@ -91,7 +107,7 @@ public struct AccountService: Sendable {
         logger.info("account deleted", metadata: ["event": "account.deleted", "user": "\(user.id)"])
     }
 
-    private func emailProblems(_ email: String) -> [FieldError] {
+    func emailProblems(_ email: String) -> [FieldError] {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         let valid =
             email.utf8.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[0].utf8.count <= 64

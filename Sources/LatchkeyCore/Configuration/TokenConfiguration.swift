@@ -42,8 +42,8 @@ public struct TokenConfiguration: Sendable {
 ///
 /// Keys (under `latchkey.`): `requireEmailVerification`, `bcryptCost`.
 public struct AccountConfiguration: Sendable {
-    /// Until the email flows exist, verification is off by default.
-    public var requireEmailVerification = false
+    /// Login is refused until the email address is verified.
+    public var requireEmailVerification = true
     public var bcryptCost = 10
 
     public init() {}

@@ -2,13 +2,15 @@ import Foundation
 
 /// Accounts. Implementations keep the email unique case-insensitively (emails are stored lower-cased).
 public protocol UserStore: Sendable {
+    /// Inserts the user and, in the same transaction, its verification token and mail.
     /// Throws `AuthError.emailAlreadyRegistered` when the email is taken, by a deleted account too.
-    func insertUser(_ user: User) async throws
+    func insertUser(_ user: User, verification: (EmailToken, OutgoingMail)?) async throws
     func user(id: UUID) async throws -> User?
     func user(email: String) async throws -> User?
     func updateName(userID: UUID, name: String, now: Date) async throws -> User?
-    /// Sets the hash and revokes every session of the user except `keepSessionID`, in one transaction.
-    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, now: Date) async throws
+    /// In one transaction: sets the hash, revokes every session of the user except `keepSessionID`, voids
+    /// pending reset tokens and queues the notice mail.
+    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) async throws
     /// Marks the account deleted and revokes all its sessions, in one transaction.
     func softDelete(userID: UUID, now: Date) async throws
 }
@@ -28,6 +30,31 @@ public protocol SessionStore: Sendable {
     func revokeAllSessions(userID: UUID, now: Date) async throws
 }
 
+/// Single-use tokens sent by mail, and the outbox that carries them.
+public protocol EmailTokenStore: Sendable {
+    /// Stores the token and queues its mail in one transaction. A reset token voids the user's older ones.
+    func issue(_ token: EmailToken, mail: OutgoingMail) async throws
+    /// The active user a usable (unused, unexpired) token of `purpose` belongs to.
+    func owner(of tokenHash: Data, purpose: EmailToken.Purpose, now: Date) async throws -> User?
+    /// Uses a verification token and marks the email verified; nil when the token is not usable.
+    func verifyEmail(tokenHash: Data, now: Date) async throws -> User?
+    /// In one transaction: uses the reset token, voids the user's other reset tokens, sets the password,
+    /// revokes every session and queues the notice. False when the token is not usable.
+    func resetPassword(tokenHash: Data, passwordHash: String, notice: OutgoingMail, now: Date) async throws -> Bool
+}
+
+/// Mails waiting for delivery. Claims are leases, so several instances never send one mail at the same time.
+public protocol OutboxStore: Sendable {
+    /// Claims up to `limit` due mails until `leaseUntil`.
+    func claimDueMails(now: Date, leaseUntil: Date, limit: Int) async throws -> [QueuedMail]
+    /// Marks the mail delivered and drops its body (it may hold a live token).
+    func markSent(_ id: UUID, now: Date) async throws
+    func markRetry(_ id: UUID, nextAttemptAt: Date, error: String) async throws
+    func markFailed(_ id: UUID, now: Date, error: String) async throws
+    /// Deletes delivered and failed mails older than `before`; returns how many.
+    func purge(before: Date) async throws -> Int
+}
+
 /// Asymmetric signing keys, shared by every instance on the database.
 public protocol SigningKeyStore: Sendable {
     func signingKeys(algorithm: SigningAlgorithm) async throws -> [SigningKey]
@@ -39,6 +66,8 @@ public protocol Database: Sendable {
     var users: any UserStore { get }
     var sessions: any SessionStore { get }
     var signingKeys: any SigningKeyStore { get }
+    var emailTokens: any EmailTokenStore { get }
+    var outbox: any OutboxStore { get }
     /// Throws when the database does not answer.
     func ping() async throws
 }

@@ -9,6 +9,8 @@ public struct SQLiteDatabase: LatchkeyCore.Database {
     public var users: any UserStore { SQLiteUserStore(writer: writer) }
     public var sessions: any SessionStore { SQLiteSessionStore(writer: writer) }
     public var signingKeys: any SigningKeyStore { SQLiteSigningKeyStore(writer: writer) }
+    public var emailTokens: any EmailTokenStore { SQLiteEmailTokenStore(writer: writer) }
+    public var outbox: any OutboxStore { SQLiteOutboxStore(writer: writer) }
 
     /// Opens (creating if needed) the database at `path`. Throws a `ConfigurationError` when it cannot.
     public init(path: String) throws {

@@ -48,6 +48,37 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("0002_email_tokens_and_outbox") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE email_tokens (
+                        token_hash BLOB PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL REFERENCES users(id),
+                        purpose TEXT NOT NULL CHECK (purpose IN ('verify_email', 'reset_password')),
+                        created_at DATETIME NOT NULL,
+                        expires_at DATETIME NOT NULL,
+                        used_at DATETIME
+                    );
+                    CREATE INDEX email_tokens_user_purpose ON email_tokens(user_id, purpose);
+                    CREATE TABLE mail_outbox (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        recipient TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        text_body TEXT NOT NULL,
+                        html_body TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        created_at DATETIME NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at DATETIME NOT NULL,
+                        claimed_until DATETIME,
+                        sent_at DATETIME,
+                        failed_at DATETIME,
+                        last_error TEXT
+                    );
+                    CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -5,7 +5,7 @@ import LatchkeyCore
 struct SQLiteUserStore: UserStore {
     let writer: any DatabaseWriter
 
-    func insertUser(_ user: User) async throws {
+    func insertUser(_ user: User, verification: (EmailToken, OutgoingMail)?) async throws {
         do {
             try await writer.write { db in
                 try db.execute(
@@ -15,6 +15,7 @@ struct SQLiteUserStore: UserStore {
                                 \(user.emailVerified), \(user.createdAt), \(user.updatedAt))
                         """
                 )
+                if let (token, mail) = verification { try db.issue(token, mail: mail) }
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw AuthError.emailAlreadyRegistered
@@ -42,15 +43,9 @@ struct SQLiteUserStore: UserStore {
         }
     }
 
-    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, now: Date) async throws {
+    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(literal: "UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID.databaseText)")
-            try db.execute(
-                literal: """
-                    UPDATE sessions SET revoked_at = \(now)
-                    WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND id IS NOT \(keepSessionID?.databaseText)
-                    """
-            )
+            try db.setPassword(userID: userID, passwordHash: passwordHash, keepSessionID: keepSessionID, notice: notice, now: now)
         }
     }
 
@@ -75,5 +70,21 @@ extension User {
             updatedAt: row["updated_at"],
             deletedAt: row["deleted_at"]
         )
+    }
+}
+
+extension GRDB.Database {
+    /// Sets the password, revokes the user's sessions but `keepSessionID`, voids pending reset tokens and
+    /// queues the notice: everything a password change means, inside the caller's transaction.
+    func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) throws {
+        try execute(literal: "UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID.databaseText)")
+        try execute(
+            literal: """
+                UPDATE sessions SET revoked_at = \(now)
+                WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND id IS NOT \(keepSessionID?.databaseText)
+                """
+        )
+        try voidTokens(userID: userID, purpose: .resetPassword, now: now)
+        try enqueue(notice)
     }
 }

@@ -1,0 +1,29 @@
+import Foundation
+import LatchkeyCore
+import Logging
+import ServiceLifecycle
+
+/// Runs the outbox: delivers due mails every `pollInterval`, cleans old rows hourly, and stops between
+/// deliveries on graceful shutdown (an interrupted delivery is retried after the claim lease).
+struct MailOutboxService: Service {
+    let outbox: MailOutbox
+    let pollInterval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var lastPurge = ContinuousClock.now - .seconds(3600)
+        while !Task.isShuttingDownGracefully {
+            do {
+                // Keep going while there is a backlog.
+                while try await outbox.deliverDue() > 0, !Task.isShuttingDownGracefully {}
+                if ContinuousClock.now - lastPurge >= .seconds(3600) {
+                    try await outbox.purgeOld()
+                    lastPurge = .now
+                }
+            } catch {
+                logger.error("outbox pass failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+        }
+    }
+}
