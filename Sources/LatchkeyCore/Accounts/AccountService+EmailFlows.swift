@@ -31,14 +31,7 @@ extension AccountService {
             let email = Self.normalizedEmail(request.email)
             guard emailProblems(email).isEmpty, let user = try await database.users.user(email: email), user.isActive else { return }
             let now = Date()
-            let secret = RandomToken.make()
-            let token = EmailToken(
-                hash: RandomToken.hash(secret),
-                userID: user.id,
-                purpose: .resetPassword,
-                createdAt: now,
-                expiresAt: now.addingTimeInterval(Double(tokens.resetTokenTTL))
-            )
+            let (secret, token) = emailToken(for: user, purpose: .resetPassword, lifetime: tokens.resetTokenTTL, now: now)
             try await database.emailTokens.issue(token, mail: composer.passwordReset(to: user, token: secret, validFor: tokens.resetTokenTTL, now: now))
             logger.info("password reset mail queued", metadata: ["event": "password.reset.requested", "user": "\(user.id)"])
         }
@@ -62,15 +55,21 @@ extension AccountService {
     }
 
     func verificationToken(for user: User, now: Date) -> (EmailToken, OutgoingMail) {
+        let (secret, token) = emailToken(for: user, purpose: .verifyEmail, lifetime: tokens.verificationTokenTTL, now: now)
+        return (token, composer.verification(to: user, token: secret, validFor: tokens.verificationTokenTTL, now: now))
+    }
+
+    /// A fresh secret for the mail, and the record that stores only its hash.
+    private func emailToken(for user: User, purpose: EmailToken.Purpose, lifetime: Int, now: Date) -> (String, EmailToken) {
         let secret = RandomToken.make()
         let token = EmailToken(
             hash: RandomToken.hash(secret),
             userID: user.id,
-            purpose: .verifyEmail,
+            purpose: purpose,
             createdAt: now,
-            expiresAt: now.addingTimeInterval(Double(tokens.verificationTokenTTL))
+            expiresAt: now.addingTimeInterval(Double(lifetime))
         )
-        return (token, composer.verification(to: user, token: secret, validFor: tokens.verificationTokenTTL, now: now))
+        return (secret, token)
     }
 
     private func takingAtLeast(_ duration: Duration, _ body: () async throws -> Void) async throws {
