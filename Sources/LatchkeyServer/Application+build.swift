@@ -60,7 +60,14 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "latchkey"),
-        services: [MailOutboxService(outbox: outbox, pollInterval: .milliseconds(mail.pollInterval), logger: logger)],
+        services: [
+            MailOutboxService(
+                outbox: outbox,
+                pollInterval: .milliseconds(mail.pollInterval),
+                purgeInterval: .seconds(min(mail.retention, 3600)),
+                logger: logger
+            )
+        ],
         logger: logger
     )
 }

@@ -16,6 +16,7 @@ final class SMTPTestServer: @unchecked Sendable {
         var to: [String]
         var raw: String
         var authenticated: Bool
+        var tls: Bool
 
         func header(_ name: String) -> String? {
             let headerBlock = raw.components(separatedBy: "\r\n\r\n").first ?? ""
@@ -79,7 +80,8 @@ final class SMTPTestServer: @unchecked Sendable {
                 from: json["from"] as? String ?? "",
                 to: json["to"] as? [String] ?? [],
                 raw: json["data"] as? String ?? "",
-                authenticated: json["auth"] as? Bool ?? false
+                authenticated: json["auth"] as? Bool ?? false,
+                tls: json["tls"] as? Bool ?? false
             )
         }
     }

@@ -4,7 +4,7 @@ import Foundation
 /// How account mails are written and delivered.
 ///
 /// Keys (under `latchkey.`): `appUrl`, `mail.transport` (log or smtp), `mail.from`, `smtp.host`, `smtp.port`,
-/// `smtp.username`, `smtp.password` (secret), `smtp.tls` (none, starttls, tls), `mail.retryMaxDelay`,
+/// `smtp.username`, `smtp.password` (secret), `smtp.tls` (none, starttls, tls), `smtp.caFile`, `mail.retryMaxDelay`,
 /// `mail.retention`, `mail.pollInterval` (milliseconds).
 public struct MailConfiguration: Sendable {
     public enum Transport: String, Sendable, CaseIterable {
@@ -27,12 +27,14 @@ public struct MailConfiguration: Sendable {
     public var smtpUsername: String?
     public var smtpPassword: String?
     public var smtpTLS: TLSMode = .none
+    /// A PEM file of certificates to trust instead of the system's (a private CA).
+    public var smtpCAFile: String?
     /// Seconds; the cap of the exponential retry backoff.
     public var retryMaxDelay = 300
     /// Seconds that delivered and failed mails are kept before cleanup.
     public var retention = 7 * 86400
     /// Milliseconds between looks at the outbox.
-    public var pollInterval = 500
+    public var pollInterval = 250
 
     public init() {}
 
@@ -56,6 +58,10 @@ public struct MailConfiguration: Sendable {
         case .tls: 465
         }
         smtpPort = try reader.integer("smtp.port", default: defaultPort, in: 1...65535)
+        smtpCAFile = reader.text("smtp.caFile")
+        if let smtpCAFile, !FileManager.default.isReadableFile(atPath: smtpCAFile) {
+            throw ConfigurationError(key: "smtp.caFile", "names a file that cannot be read: '\(smtpCAFile)'")
+        }
         if transport == .smtp, reader.text("smtp.host") == nil {
             throw ConfigurationError(key: "smtp.host", "must be set when LATCHKEY_MAIL_TRANSPORT is smtp")
         }

@@ -54,7 +54,7 @@ final class SMTPSession: Sendable {
 
     static func connect(configuration: MailConfiguration, timeout: TimeAmount) async throws -> SMTPSession {
         let (stream, continuation) = AsyncThrowingStream<SMTPReply, any Error>.makeStream()
-        let implicitTLS = configuration.smtpTLS == .tls ? try tlsHandler(host: configuration.smtpHost) : nil
+        let implicitTLS = configuration.smtpTLS == .tls ? try tlsHandler(configuration) : nil
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(timeout)
             .channelInitializer { channel in
@@ -72,9 +72,12 @@ final class SMTPSession: Sendable {
         return SMTPSession(channel: channel, replies: stream)
     }
 
-    static func tlsHandler(host: String) throws -> NIOSSLClientHandler {
-        let context = try NIOSSLContext(configuration: .makeClientConfiguration())
-        return try NIOSSLClientHandler(context: context, serverHostname: host.first?.isNumber == true ? nil : host)
+    /// Certificates are verified against the system's roots, or `smtpCAFile`, and the host name.
+    static func tlsHandler(_ configuration: MailConfiguration) throws -> NIOSSLClientHandler {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = configuration.smtpCAFile { tls.trustRoots = .file(caFile) }
+        let host = configuration.smtpHost
+        return try NIOSSLClientHandler(context: NIOSSLContext(configuration: tls), serverHostname: host.first?.isNumber == true ? nil : host)
     }
 
     func deliver(_ mail: OutgoingMail, configuration: MailConfiguration) async throws {
@@ -83,7 +86,7 @@ final class SMTPSession: Sendable {
         var capabilities = try await command(hello, expect: 250).lines
         if configuration.smtpTLS == .starttls {
             try await command("STARTTLS", expect: 220)
-            try await channel.pipeline.addHandler(Self.tlsHandler(host: configuration.smtpHost), position: .first).get()
+            try await channel.pipeline.addHandler(Self.tlsHandler(configuration), position: .first).get()
             capabilities = try await command(hello, expect: 250).lines
         }
         if let username = configuration.smtpUsername {
