@@ -21,8 +21,10 @@ public func buildApplication(
     let accounts = try AccountConfiguration(reader: config)
     let mail = try MailConfiguration(reader: config)
 
-    let database = try await DatabaseFactory.open(url: server.databaseURL)
-    let issuer = try await TokenIssuer.load(configuration: tokens, store: database.signingKeys)
+    let (opened, issuer) = try await DatabaseFactory.open(url: server.databaseURL, logger: logger) { database in
+        try await TokenIssuer.load(configuration: tokens, store: database.signingKeys)
+    }
+    let database = opened.database
     let hasher = PasswordHasher(cost: accounts.bcryptCost)
     let sessionService = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts)
     let accountService = AccountService(
@@ -60,7 +62,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "latchkey"),
-        services: [
+        services: (opened.service.map { [$0] } ?? []) + [
             MailOutboxService(
                 outbox: outbox,
                 pollInterval: .milliseconds(mail.pollInterval),
@@ -88,6 +90,6 @@ extension Router {
 }
 
 /// Applies pending migrations to the database at `url` (what `latchkey migrate` does).
-public func migrateDatabase(url: String) async throws {
-    _ = try await DatabaseFactory.open(url: url)
+public func migrateDatabase(url: String, logger: Logger) async throws {
+    _ = try await DatabaseFactory.open(url: url, logger: logger) { _ in }
 }

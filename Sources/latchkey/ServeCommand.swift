@@ -29,8 +29,9 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.reportingConfigurationErrors { _, server in
-            try await migrateDatabase(url: server.databaseURL)
-            Logger(label: "latchkey").info("migrations applied")
+            let logger = Logger(label: "latchkey")
+            try await migrateDatabase(url: server.databaseURL, logger: logger)
+            logger.info("migrations applied")
         }
     }
 }

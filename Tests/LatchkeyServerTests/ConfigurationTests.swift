@@ -55,7 +55,7 @@ import Testing
     @Test func signingKeysSurviveRestarts() async throws {
         let first = TestApp()
         let token = try await first.run { client in try await client.register().accessToken! }
-        let second = TestApp(databasePath: first.databasePath)
+        let second = TestApp(database: first.database)
         try await second.run { client in
             #expect(try await client.request(.get, "/auth/me", bearer: token).status == .ok)
             let keys = try #require(try await client.request(.get, "/.well-known/jwks.json").json["keys"] as? [Any])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
@@ -187,20 +186,17 @@ import Testing
         try await app.run { client in
             _ = try await client.request(.post, "/auth/register", json: ["email": "old@example.com", "password": "Tr1cky!pass", "name": "O"])
             _ = try await smtp.waitForMessages(1)
-            var sent: Row?
-            for _ in 0..<40 where (sent?["sent_at"] as String?) == nil {
+            var sent: [String: String]?
+            for _ in 0..<40 where sent?["sent_at"] == nil {
                 try await Task.sleep(for: .milliseconds(50))
-                sent = try await DatabaseQueue(path: app.databasePath).read { db in
-                    try Row.fetchOne(db, sql: "SELECT text_body, sent_at FROM mail_outbox")
-                }
+                sent = try await app.database.rows("SELECT text_body, sent_at FROM mail_outbox").first
             }
             #expect(sent?["text_body"] == "", "a sent mail keeps no token")
-            #expect((sent?["sent_at"] as String?) != nil)
+            #expect(sent?["sent_at"] != nil)
             try await Task.sleep(for: .milliseconds(2500))
         }
         smtp.stop()
-        let remaining = try await DatabaseQueue(path: app.databasePath).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM mail_outbox") }
-        #expect(remaining == 0)
+        #expect(try await app.database.rows("SELECT id FROM mail_outbox").isEmpty)
     }
 
     @Test func temporaryRejectionIsRetried() async throws {
@@ -225,12 +221,10 @@ import Testing
             try await Task.sleep(for: .milliseconds(1500))
         }
         smtp.stop()
-        let row = try await DatabaseQueue(path: app.databasePath).read { db in
-            try Row.fetchOne(db, sql: "SELECT attempts, failed_at, last_error, text_body FROM mail_outbox")
-        }
-        #expect(row?["attempts"] == 1)
-        #expect((row?["failed_at"] as String?) != nil)
-        #expect((row?["last_error"] as String?)?.contains("550") == true)
+        let row = try await app.database.rows("SELECT attempts, failed_at, last_error, text_body FROM mail_outbox").first
+        #expect(row?["attempts"] == "1")
+        #expect(row?["failed_at"] != nil)
+        #expect(row?["last_error"]?.contains("550") == true)
         #expect(row?["text_body"] == "", "a dead mail keeps no token")
     }
 
@@ -243,7 +237,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
         }
         try await smtp.start()
-        try await TestApp(smtp.environment, databasePath: first.databasePath).run { _ in
+        try await TestApp(smtp.environment, database: first.database).run { _ in
             let mails = try await smtp.waitForMessages(1)
             #expect(mails.first?.to == ["restart@example.com"])
         }

@@ -13,6 +13,7 @@ import Testing
                 for _ in 0..<24 {
                     group.addTask {
                         let response = try await client.refresh(token)
+                        #expect(response.status == .ok, "\(String(buffer: response.body))")
                         return response.status == .ok ? try response.decode(TokenPairResponse.self).refreshToken : nil
                     }
                 }

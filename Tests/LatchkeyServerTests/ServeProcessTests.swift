@@ -18,12 +18,11 @@ import FoundationNetworking
         let port = Int.random(in: 20000...40000)
 
         init(_ environment: [String: String] = [:]) throws {
-            let database = FileManager.default.temporaryDirectory.appending(path: "latchkey-serve-\(UUID()).sqlite").path
             process.executableURL = ServeProcessTests.executable
             process.arguments = ["serve"]
             process.environment = [
                 "LATCHKEY_PORT": String(port),
-                "LATCHKEY_DATABASE_URL": "sqlite://\(database)",
+                "LATCHKEY_DATABASE_URL": TestDatabase().url,
                 "LATCHKEY_BCRYPT_COST": "4",
             ].merging(environment) { $1 }
             process.standardOutput = output

@@ -9,15 +9,15 @@ import Logging
 import NIOCore
 import Testing
 
-/// A fresh server on its own SQLite file, configured through environment variable names exactly as a user would.
+/// A fresh server on its own database, configured through environment variable names exactly as a user would.
 struct TestApp {
-    let databasePath: String
+    let database: TestDatabase
     let environment: [String: String]
 
-    init(_ environment: [String: String] = [:], databasePath: String? = nil) {
-        self.databasePath = databasePath ?? FileManager.default.temporaryDirectory.appending(path: "latchkey-\(UUID()).sqlite").path
+    init(_ environment: [String: String] = [:], database: TestDatabase? = nil) {
+        self.database = database ?? TestDatabase()
         self.environment = [
-            "LATCHKEY_DATABASE_URL": "sqlite://\(self.databasePath)",
+            "LATCHKEY_DATABASE_URL": self.database.url,
             "LATCHKEY_BCRYPT_COST": "4",
             // Most suites test other things than the email flows; MailTests turns it back on.
             "LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "false",

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
@@ -24,9 +23,7 @@ import Testing
             let parts = pair.accessToken!.split(separator: ".").map(String.init)
             let claims = try JSONSerialization.jsonObject(with: base64URLDecode(parts[1])) as! [String: Any]
             let header = try JSONSerialization.jsonObject(with: base64URLDecode(parts[0])) as! [String: Any]
-            let raw = try await DatabaseQueue(path: app.databasePath).read { db in
-                try String.fetchOne(db, sql: "SELECT private_key FROM signing_keys")!
-            }
+            let raw = try #require(try await app.database.rows("SELECT private_key FROM signing_keys").first?["private_key"])
             let key = try Curve25519.Signing.PrivateKey(rawRepresentation: Data(base64Encoded: raw)!)
             let target = Target(app: app, accessToken: pair.accessToken!, claims: claims, kid: header["kid"] as! String, serverKey: key)
             try await body(client, target)

@@ -1,0 +1,115 @@
+import Logging
+import PostgresNIO
+
+/// The same numbered schema history as SQLite, in PostgreSQL's types. Applied in one transaction under an
+/// advisory lock, so instances starting together neither race nor apply a migration twice.
+enum PostgresMigrations {
+    static let all: [(version: String, sql: [PostgresQuery])] = [
+        (
+            "0001_initial",
+            [
+                """
+                CREATE TABLE users (
+                    id uuid PRIMARY KEY,
+                    email text NOT NULL UNIQUE CHECK (email = lower(email)),
+                    password_hash text NOT NULL,
+                    name text NOT NULL,
+                    role text NOT NULL CHECK (role IN ('user', 'admin')),
+                    email_verified boolean NOT NULL DEFAULT false,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    deleted_at timestamptz
+                )
+                """,
+                """
+                CREATE TABLE sessions (
+                    id uuid PRIMARY KEY,
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    created_at timestamptz NOT NULL,
+                    last_used_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    user_agent text,
+                    ip text,
+                    revoked_at timestamptz
+                )
+                """,
+                "CREATE INDEX sessions_user_id ON sessions(user_id)",
+                """
+                CREATE TABLE refresh_tokens (
+                    token_hash bytea PRIMARY KEY,
+                    session_id uuid NOT NULL REFERENCES sessions(id),
+                    created_at timestamptz NOT NULL,
+                    rotated_at timestamptz,
+                    successor_hash bytea,
+                    sealed_successor bytea
+                )
+                """,
+                "CREATE INDEX refresh_tokens_session_id ON refresh_tokens(session_id)",
+                """
+                CREATE TABLE signing_keys (
+                    kid text PRIMARY KEY,
+                    algorithm text NOT NULL,
+                    private_key text NOT NULL,
+                    created_at timestamptz NOT NULL
+                )
+                """,
+            ]
+        ),
+        (
+            "0002_email_tokens_and_outbox",
+            [
+                """
+                CREATE TABLE email_tokens (
+                    token_hash bytea PRIMARY KEY,
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    purpose text NOT NULL CHECK (purpose IN ('verify_email', 'reset_password')),
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    used_at timestamptz
+                )
+                """,
+                "CREATE INDEX email_tokens_user_purpose ON email_tokens(user_id, purpose)",
+                """
+                CREATE TABLE mail_outbox (
+                    id uuid PRIMARY KEY,
+                    recipient text NOT NULL,
+                    subject text NOT NULL,
+                    text_body text NOT NULL,
+                    html_body text NOT NULL,
+                    message_id text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL,
+                    claimed_until timestamptz,
+                    sent_at timestamptz,
+                    failed_at timestamptz,
+                    last_error text
+                )
+                """,
+                "CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL",
+            ]
+        ),
+    ]
+
+    /// A fixed key for `pg_advisory_xact_lock`: "latchkey" in ASCII.
+    static let lockKey: Int64 = 0x6C61_7463_686B_6579
+
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                logger: logger
+            )
+            var applied: Set<String> = []
+            for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(String.self) {
+                applied.insert(version)
+            }
+            for migration in all where !applied.contains(migration.version) {
+                for statement in migration.sql { try await connection.query(statement, logger: logger) }
+                try await connection.query("INSERT INTO schema_migrations (version) VALUES (\(migration.version))", logger: logger)
+                logger.info("migration applied", metadata: ["version": "\(migration.version)"])
+            }
+        }
+    }
+}
