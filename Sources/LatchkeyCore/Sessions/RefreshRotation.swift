@@ -73,6 +73,21 @@ public struct RefreshRotation: Sendable {
         return .reuse
     }
 
+    /// The outcome once the store has carried out `decision` (rotated the token or revoked the session).
+    public func outcome(of decision: Decision, session: Session, user: User) -> Outcome {
+        switch decision {
+        case .rotate:
+            var updated = session
+            updated.lastUsedAt = now
+            updated.expiresAt = sessionExpiresAt
+            return .rotated(updated, user)
+        case .replay(let sealed): return .replayed(session, user, sealedSuccessor: sealed)
+        case .reuse: return .reused
+        case .invalid: return .invalid
+        case .accountDisabled: return .accountDisabled
+        }
+    }
+
     /// Encrypts `successor` under a key only the holder of `presented` can derive.
     static func seal(_ successor: String, presented: String) throws -> Data {
         try AES.GCM.seal(Data(successor.utf8), using: key(presented)).combined!

@@ -52,7 +52,8 @@ struct PostgresSessionStore: SessionStore {
                 sealedSuccessor: try row.value("sealed_successor"),
                 successorIsLive: try row.value("successor_is_live", as: Bool?.self) ?? false
             )
-            switch rotation.decide(state) {
+            let decision = rotation.decide(state)
+            switch decision {
             case .rotate:
                 _ = try await connection.rows(
                     """
@@ -73,20 +74,12 @@ struct PostgresSessionStore: SessionStore {
                     "UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt) WHERE id = \(session.id)",
                     logger: logger
                 )
-                var updated = session
-                updated.lastUsedAt = rotation.now
-                updated.expiresAt = rotation.sessionExpiresAt
-                return .rotated(updated, user)
-            case .replay(let sealed):
-                return .replayed(session, user, sealedSuccessor: sealed)
             case .reuse:
                 _ = try await connection.rows("UPDATE sessions SET revoked_at = \(rotation.now) WHERE id = \(session.id)", logger: logger)
-                return .reused
-            case .invalid:
-                return .invalid
-            case .accountDisabled:
-                return .accountDisabled
+            case .replay, .invalid, .accountDisabled:
+                break
             }
+            return rotation.outcome(of: decision, session: session, user: user)
         }
     }
 

@@ -46,7 +46,8 @@ struct SQLiteSessionStore: SessionStore {
                 sealedSuccessor: row["sealed_successor"],
                 successorIsLive: row["successor_is_live"] ?? false
             )
-            switch rotation.decide(state) {
+            let decision = rotation.decide(state)
+            switch decision {
             case .rotate:
                 try db.execute(
                     literal: """
@@ -67,20 +68,12 @@ struct SQLiteSessionStore: SessionStore {
                         WHERE id = \(session.id.databaseText)
                         """
                 )
-                var updated = session
-                updated.lastUsedAt = rotation.now
-                updated.expiresAt = rotation.sessionExpiresAt
-                return .rotated(updated, user)
-            case .replay(let sealed):
-                return .replayed(session, user, sealedSuccessor: sealed)
             case .reuse:
                 try db.execute(literal: "UPDATE sessions SET revoked_at = \(rotation.now) WHERE id = \(session.id.databaseText)")
-                return .reused
-            case .invalid:
-                return .invalid
-            case .accountDisabled:
-                return .accountDisabled
+            case .replay, .invalid, .accountDisabled:
+                break
             }
+            return rotation.outcome(of: decision, session: session, user: user)
         }
     }
 
