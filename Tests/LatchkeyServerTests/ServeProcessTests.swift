@@ -32,8 +32,9 @@ import FoundationNetworking
 
         var base: String { "http://127.0.0.1:\(port)" }
 
+        /// Up to 30 s: the whole suite runs in parallel on two cores.
         func waitUntilHealthy() async throws {
-            for _ in 0..<100 {
+            for _ in 0..<300 {
                 if let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(base)/health")!),
                     (response as? HTTPURLResponse)?.statusCode == 200
                 {

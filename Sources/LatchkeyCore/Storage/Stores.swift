@@ -57,8 +57,9 @@ public protocol OutboxStore: Sendable {
 
 /// Asymmetric signing keys, shared by every instance on the database.
 public protocol SigningKeyStore: Sendable {
-    func signingKeys(algorithm: SigningAlgorithm) async throws -> [SigningKey]
-    func insertSigningKey(_ key: SigningKey) async throws
+    /// The keys of `algorithm`. When there is none, stores `makeKey()` first, atomically: instances starting
+    /// together end up with the same single key.
+    func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey]
 }
 
 /// Everything the services need from a database backend.

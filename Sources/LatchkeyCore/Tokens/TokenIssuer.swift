@@ -32,17 +32,13 @@ public struct TokenIssuer: Sendable {
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
             return TokenIssuer(configuration: configuration, jwks: JWKS(keys: []), keys: keys, signingKid: kid, knownKids: [kid])
         }
-        var stored = try await store.signingKeys(algorithm: configuration.algorithm)
-        if stored.isEmpty {
-            try await store.insertSigningKey(SigningKey.generate(configuration.algorithm, now: now))
-            // Re-read: another instance starting at the same time may have inserted its own key too.
-            stored = try await store.signingKeys(algorithm: configuration.algorithm)
-        }
+        let algorithm = configuration.algorithm
+        let stored = try await store.signingKeys(algorithm: algorithm) { try SigningKey.generate(algorithm, now: now) }
         var publicKeys: [JWK] = []
         for key in stored {
             publicKeys.append(try await key.register(in: keys))
         }
-        // Every instance signs with the oldest key so that all agree without coordination.
+        // Every instance signs with the oldest key, so all agree once keys are rotated in.
         let signingKid = stored.min { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }!.kid
         return TokenIssuer(
             configuration: configuration,

@@ -2,25 +2,6 @@ import Foundation
 import LatchkeyCore
 import PostgresNIO
 
-struct PostgresSigningKeyStore: SigningKeyStore {
-    let executor: PostgresExecutor
-
-    func signingKeys(algorithm: SigningAlgorithm) async throws -> [SigningKey] {
-        try await executor.rows("SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) ORDER BY created_at, kid").map { row in
-            SigningKey(kid: try row.value("kid"), algorithm: algorithm, privateKey: try row.value("private_key"), createdAt: try row.value("created_at"))
-        }
-    }
-
-    func insertSigningKey(_ key: SigningKey) async throws {
-        try await executor.execute(
-            """
-            INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
-            VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt))
-            """
-        )
-    }
-}
-
 struct PostgresEmailTokenStore: EmailTokenStore {
     let executor: PostgresExecutor
 

@@ -5,23 +5,22 @@ import LatchkeyCore
 struct SQLiteSigningKeyStore: SigningKeyStore {
     let writer: any DatabaseWriter
 
-    func signingKeys(algorithm: SigningAlgorithm) async throws -> [SigningKey] {
-        try await writer.read { db in
-            try db.rows("SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) ORDER BY created_at, kid")
-                .map { row in
-                    SigningKey(kid: row["kid"], algorithm: algorithm, privateKey: row["private_key"], createdAt: row["created_at"])
-                }
-        }
-    }
-
-    func insertSigningKey(_ key: SigningKey) async throws {
+    /// One write transaction: SQLite's single writer makes check-and-insert atomic, across processes too.
+    func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey] {
         try await writer.write { db in
-            try db.execute(
-                literal: """
-                    INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
-                    VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt))
-                    """
-            )
+            let query: SQL = "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) ORDER BY created_at, kid"
+            if try db.rows(query).isEmpty {
+                let key = try makeKey()
+                try db.execute(
+                    literal: """
+                        INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
+                        VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt))
+                        """
+                )
+            }
+            return try db.rows(query).map { row in
+                SigningKey(kid: row["kid"], algorithm: algorithm, privateKey: row["private_key"], createdAt: row["created_at"])
+            }
         }
     }
 }
