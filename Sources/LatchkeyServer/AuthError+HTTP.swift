@@ -53,8 +53,11 @@ extension AuthError {
             headers[.wwwAuthenticate] =
                 tokenWasSent ? #"Bearer realm="latchkey", error="invalid_token", error_description="\#(message)""# : #"Bearer realm="latchkey""#
         }
-        if code == .tokenExpired || code == .tokenInvalid || status == .unauthorized {
+        if status == .unauthorized {
             headers[.cacheControl] = "no-store"
+        }
+        if code == .serviceUnavailable {
+            headers[.retryAfter] = "5"
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
