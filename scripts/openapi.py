@@ -95,8 +95,10 @@ BEARER = ("TOKEN_MISSING", "TOKEN_EXPIRED", "TOKEN_INVALID")
 NO_STORE = {"Cache-Control": {"schema": string(const="no-store")}}
 
 
-def op(summary, success, body=None, bearer=False, error_codes=(), extra=None):
-    operation = {"summary": summary, "responses": {**success, **errors(*error_codes, "INTERNAL_ERROR")}}
+def op(summary, success, body=None, bearer=False, error_codes=(), extra=None, database=True):
+    """database: the route needs the database, so it answers 503 SERVICE_UNAVAILABLE (with Retry-After) while it is gone."""
+    codes = tuple(error_codes) + (("SERVICE_UNAVAILABLE",) if database and "SERVICE_UNAVAILABLE" not in error_codes else ())
+    operation = {"summary": summary, "responses": {**success, **errors(*codes, "INTERNAL_ERROR")}}
     if body:
         operation["requestBody"] = {"required": body[1], "content": {"application/json": {"schema": ref(body[0])}}}
     if bearer:
@@ -154,11 +156,11 @@ PATHS = {
                                         NO_CONTENT, ("ResetPasswordRequest", True),
                                         error_codes=JSON_BODY + ("INVALID_OR_EXPIRED_TOKEN",))},
     "/.well-known/jwks.json": {"get": op("Public keys that may have signed a live access token (empty for HS256)",
-                                         {"200": {"description": "JWKS", "content": {"application/json": {"schema": ref("JWKS")}}}})},
-    "/health": {"get": op("Liveness", ok("Status"))},
+                                         {"200": {"description": "JWKS", "content": {"application/json": {"schema": ref("JWKS")}}}}, database=False)},
+    "/health": {"get": op("Liveness", ok("Status"), database=False)},
     "/ready": {"get": op("Readiness: the database answers", ok("Status"), error_codes=("SERVICE_UNAVAILABLE",))},
-    "/metrics": {"get": op("Prometheus metrics", {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": string()}}}})},
-    "/openapi.json": {"get": op("This document", {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}})},
+    "/metrics": {"get": op("Prometheus metrics", {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": string()}}}}, database=False)},
+    "/openapi.json": {"get": op("This document", {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}, database=False)},
 }
 
 DOCUMENT = {
@@ -166,7 +168,7 @@ DOCUMENT = {
     "info": {
         "title": "Latchkey",
         "version": "1.0.0",
-        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY and Referrer-Policy: no-referrer. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). A known path with another method is a 405 with Allow. Bodies over the limit (64 KiB) are a 413.",
+        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY and Referrer-Policy: no-referrer. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). A known path with another method is a 405 with Allow. Bodies over the limit (64 KiB) are a 413. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds.",
     },
     "paths": PATHS,
     "components": {

@@ -193,7 +193,9 @@ import Testing
             }
             #expect(sent?["text_body"] == "", "a sent mail keeps no token")
             #expect(sent?["sent_at"] != nil)
-            try await Task.sleep(for: .milliseconds(2500))
+            for _ in 0..<100 where try await !app.database.rows("SELECT id FROM mail_outbox").isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
         smtp.stop()
         #expect(try await app.database.rows("SELECT id FROM mail_outbox").isEmpty)

@@ -41,7 +41,7 @@ final class SMTPTestServer: @unchecked Sendable {
         }
     }
 
-    init(port: Int = Int.random(in: 40001...50000)) {
+    init(port: Int = Int.random(in: 20000...32000)) {  // below the ephemeral range, so no client connection takes it
         self.port = port
     }
 

@@ -15,7 +15,7 @@ import FoundationNetworking
     final class Server: @unchecked Sendable {
         let process = Process()
         let output = Pipe()
-        let port = Int.random(in: 20000...40000)
+        let port = Int.random(in: 10000...19999)  // below the ephemeral range and the SMTP test ports
 
         init(_ environment: [String: String] = [:]) throws {
             process.executableURL = ServeProcessTests.executable

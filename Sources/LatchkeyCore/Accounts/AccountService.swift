@@ -66,11 +66,6 @@ public struct AccountService: Sendable {
         return RegisterResponse(user: user.response, tokens: try await sessions.startSession(for: user, client: client, now: now))
     }
 
-    public func profile(_ identity: Identity) async throws -> User {
-        guard let user = try await database.users.user(id: identity.userID), user.isActive else { throw AuthError.tokenInvalid }
-        return user
-    }
-
     public func updateProfile(_ identity: Identity, _ request: UpdateProfileRequest) async throws -> User {
         let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
         let problems = nameProblems(name)
@@ -83,7 +78,7 @@ public struct AccountService: Sendable {
 
     /// Keeps the caller's session and revokes every other one.
     public func changePassword(_ identity: Identity, _ request: ChangePasswordRequest, logger: Logger) async throws {
-        let user = try await profile(identity)
+        let user = identity.user
         let problems = policy.problems(with: request.newPassword, field: "newPassword")
         guard problems.isEmpty else { throw AuthError.validation(problems) }
         guard try await hasher.verify(request.currentPassword, hash: user.passwordHash) else { throw AuthError.invalidCredentials }
@@ -101,7 +96,7 @@ public struct AccountService: Sendable {
 
     /// Soft delete: the row stays (its email stays reserved), every session is revoked.
     public func deleteAccount(_ identity: Identity, _ request: DeleteAccountRequest, logger: Logger) async throws {
-        let user = try await profile(identity)
+        let user = identity.user
         guard try await hasher.verify(request.password, hash: user.passwordHash) else { throw AuthError.invalidCredentials }
         try await database.users.softDelete(userID: user.id, now: Date())
         logger.info("account deleted", metadata: ["event": "account.deleted", "user": "\(user.id)"])

@@ -13,11 +13,11 @@ public struct ClientInfo: Sendable {
     }
 }
 
-/// The caller of a protected route: a verified access token whose session is live.
+/// The caller of a protected route: a verified access token whose session is live, and its user as just read.
 public struct Identity: Sendable {
-    public var userID: UUID
+    public var user: User
     public var sessionID: UUID
-    public var role: String
+    public var userID: UUID { user.id }
 }
 
 /// Logins, refresh-token rotation and revocation.
@@ -128,10 +128,10 @@ public struct SessionService: Sendable {
     /// Verifies an access token and checks that its session is still live.
     public func authenticate(accessToken: String, now: Date = Date()) async throws -> Identity {
         let token = try await issuer.verify(accessToken, now: now)
-        guard let session = try await database.sessions.session(id: token.sessionID),
-            session.userID == token.userID, session.isLive(at: now)
-        else { throw AuthError.tokenInvalid }
-        return Identity(userID: token.userID, sessionID: token.sessionID, role: token.claims.role)
+        guard let user = try await database.sessions.activeUser(sessionID: token.sessionID, userID: token.userID, now: now) else {
+            throw AuthError.tokenInvalid
+        }
+        return Identity(user: user, sessionID: token.sessionID)
     }
 
     private func tokenPair(user: User, sessionID: UUID, refreshToken: String, now: Date) async throws -> TokenPairResponse {

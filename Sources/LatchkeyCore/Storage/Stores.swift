@@ -20,7 +20,8 @@ public protocol SessionStore: Sendable {
     func createSession(_ session: Session, refreshTokenHash: Data) async throws
     /// Rotates a refresh token in one transaction; the database decides concurrent races.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome
-    func session(id: UUID) async throws -> Session?
+    /// The active user of a session that is neither revoked nor expired, in one query (every protected request asks).
+    func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User?
     /// The user's sessions that are neither revoked nor expired, newest first.
     func liveSessions(userID: UUID, now: Date) async throws -> [Session]
     /// Returns false when no such session of that user exists.

@@ -21,6 +21,7 @@ public struct TokenIssuer: Sendable {
     private let signingKid: String
     private let knownKids: Set<String>
     private let parser = DefaultJWTParser()
+    private let cache = VerifiedTokenCache()
 
     /// Loads the signing keys of the configured algorithm from `store`, generating and storing one if there is none.
     public static func load(configuration: TokenConfiguration, store: any SigningKeyStore, now: Date = Date()) async throws -> TokenIssuer {
@@ -75,6 +76,10 @@ public struct TokenIssuer: Sendable {
 
     /// Verifies signature, `alg`, `kid`, `iss`, `aud` and `exp`. Throws `tokenExpired` or `tokenInvalid`.
     public func verify(_ token: String, now: Date) async throws -> VerifiedAccessToken {
+        if let cached = cache.get(token) {
+            guard Double(cached.claims.exp) > now.timeIntervalSince1970 else { throw AuthError.tokenExpired }
+            return cached
+        }
         let bytes = Array(token.utf8)
         guard let (header, _, signature) = try? parser.parse(bytes, as: AccessTokenClaims.self),
             !signature.isEmpty,
@@ -92,7 +97,9 @@ public struct TokenIssuer: Sendable {
             let userID = UUID(uuidString: claims.sub), let sessionID = UUID(uuidString: claims.sid)
         else { throw AuthError.tokenInvalid }
         guard Double(claims.exp) > now.timeIntervalSince1970 else { throw AuthError.tokenExpired }
-        return VerifiedAccessToken(claims: claims, userID: userID, sessionID: sessionID)
+        let verified = VerifiedAccessToken(claims: claims, userID: userID, sessionID: sessionID)
+        cache.put(token, verified)
+        return verified
     }
 }
 

@@ -19,8 +19,8 @@ struct AccountController {
             .delete("sessions/:id", use: revokeSession)
     }
 
-    @Sendable func me(_ request: Request, context: AuthenticatedContext) async throws -> UserResponse {
-        try await accounts.profile(context.identity).response
+    @Sendable func me(_ request: Request, context: AuthenticatedContext) -> UserResponse {
+        context.identity.user.response
     }
 
     @Sendable func updateMe(_ request: Request, context: AuthenticatedContext) async throws -> UserResponse {

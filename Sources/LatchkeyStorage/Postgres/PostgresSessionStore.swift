@@ -83,8 +83,14 @@ struct PostgresSessionStore: SessionStore {
         }
     }
 
-    func session(id: UUID) async throws -> Session? {
-        try await executor.rows("SELECT * FROM sessions WHERE id = \(id)").first.map { try Session(row: $0) }
+    func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User? {
+        try await executor.rows(
+            """
+            SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id = \(sessionID) AND s.user_id = \(userID) AND s.revoked_at IS NULL AND s.expires_at > \(now)
+              AND u.deleted_at IS NULL
+            """
+        ).first.map { try User(row: $0) }
     }
 
     func liveSessions(userID: UUID, now: Date) async throws -> [Session] {

@@ -49,12 +49,12 @@ extension Row {
 }
 
 extension GRDB.Database {
-    /// One row of a query whose interpolations are bound as parameters.
+    /// One row of a query whose interpolations are bound as parameters. Statements are prepared once per connection.
     func row(_ sql: SQL) throws -> Row? {
-        try SQLRequest<Row>(literal: sql).fetchOne(self)
+        try SQLRequest<Row>(literal: sql, cached: true).fetchOne(self)
     }
 
     func rows(_ sql: SQL) throws -> [Row] {
-        try SQLRequest<Row>(literal: sql).fetchAll(self)
+        try SQLRequest<Row>(literal: sql, cached: true).fetchAll(self)
     }
 }

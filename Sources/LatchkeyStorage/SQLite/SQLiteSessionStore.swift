@@ -77,9 +77,15 @@ struct SQLiteSessionStore: SessionStore {
         }
     }
 
-    func session(id: UUID) async throws -> Session? {
+    func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User? {
         try await writer.read { db in
-            try db.row("SELECT * FROM sessions WHERE id = \(id.databaseText)").map(Session.init(row:))
+            try db.row(
+                """
+                SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
+                WHERE s.id = \(sessionID.databaseText) AND s.user_id = \(userID.databaseText) AND s.revoked_at IS NULL
+                  AND s.expires_at > \(now) AND u.deleted_at IS NULL
+                """
+            ).map(User.init(row:))
         }
     }
 
