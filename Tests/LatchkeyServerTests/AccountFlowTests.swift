@@ -50,7 +50,7 @@ import Testing
     @Test func logoutWithBearerOnly() async throws {
         try await TestApp().run { client in
             let pair = try await client.register()
-            let logout = try await client.request(.post, "/auth/logout", bearer: pair.accessToken!)
+            let logout = try await client.request(.post, "/auth/logout", body: "", bearer: pair.accessToken!)
             #expect(logout.status == .noContent)
             #expect(try await client.refresh(pair.refreshToken!).error?.error == .invalidRefreshToken)
             #expect(try await client.request(.post, "/auth/logout").error?.error == .validationError)

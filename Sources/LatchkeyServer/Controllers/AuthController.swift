@@ -34,10 +34,10 @@ struct AuthController {
     /// Idempotent: unknown tokens are a 204 too. An expired or invalid access token does not block a
     /// logout by refresh token; without a refresh token, the access token names the session.
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
-        var refreshToken: String?
-        if request.headers[.contentType] != nil || request.headers[.contentLength].map({ $0 != "0" }) == true {
-            refreshToken = try await request.decode(as: LogoutRequest.self, context: context).refreshToken
-        }
+        // The body is optional: many clients send none (or an empty one) with a Bearer token.
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let refreshToken = body.readableBytes == 0 ? nil : try await request.decode(as: LogoutRequest.self, context: context).refreshToken
         var identity: Identity?
         if let bearer = request.bearerToken {
             do {
