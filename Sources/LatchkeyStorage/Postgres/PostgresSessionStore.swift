@@ -55,23 +55,19 @@ struct PostgresSessionStore: SessionStore {
             let decision = rotation.decide(state)
             switch decision {
             case .rotate:
+                // One round trip for the three writes.
                 _ = try await connection.rows(
                     """
-                    UPDATE refresh_tokens SET rotated_at = \(rotation.now), successor_hash = \(rotation.successorHash),
-                           sealed_successor = \(rotation.sealedSuccessor)
-                    WHERE token_hash = \(rotation.presentedHash)
+                    WITH spent AS (
+                        UPDATE refresh_tokens SET rotated_at = \(rotation.now), successor_hash = \(rotation.successorHash),
+                               sealed_successor = \(rotation.sealedSuccessor)
+                        WHERE token_hash = \(rotation.presentedHash)
+                    ), successor AS (
+                        INSERT INTO refresh_tokens (token_hash, session_id, created_at)
+                        VALUES (\(rotation.successorHash), \(session.id), \(rotation.now))
+                    )
+                    UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt) WHERE id = \(session.id)
                     """,
-                    logger: logger
-                )
-                _ = try await connection.rows(
-                    """
-                    INSERT INTO refresh_tokens (token_hash, session_id, created_at)
-                    VALUES (\(rotation.successorHash), \(session.id), \(rotation.now))
-                    """,
-                    logger: logger
-                )
-                _ = try await connection.rows(
-                    "UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt) WHERE id = \(session.id)",
                     logger: logger
                 )
             case .reuse:
