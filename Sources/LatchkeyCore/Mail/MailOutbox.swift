@@ -64,7 +64,7 @@ public struct MailOutbox: Sendable {
             }
         } catch {
             // The claim lease runs out and the mail is tried again.
-            logger.error("could not record a delivery outcome", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error("could not record a delivery outcome", metadata: ["error": "\(String(describing: error))"])
         }
     }
 }

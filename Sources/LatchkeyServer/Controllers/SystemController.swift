@@ -23,7 +23,7 @@ struct SystemController {
         do {
             try await database.ping()
         } catch {
-            context.logger.warning("database not ready", metadata: ["error": "\(String(reflecting: error))"])
+            context.logger.warning("database not ready", metadata: ["error": "\(String(describing: error))"])
             throw AuthError.serviceUnavailable
         }
         return StatusResponse(status: "ok")

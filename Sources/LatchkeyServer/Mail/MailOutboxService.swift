@@ -22,7 +22,7 @@ struct MailOutboxService: Service {
                     lastPurge = .now
                 }
             } catch {
-                logger.error("outbox pass failed", metadata: ["error": "\(String(reflecting: error))"])
+                logger.error("outbox pass failed", metadata: ["error": "\(String(describing: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
         }

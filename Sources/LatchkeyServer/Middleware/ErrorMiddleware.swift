@@ -13,7 +13,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let authError = AuthError(error)
             if authError.code == .internalError {
-                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+                // `describing`, not `reflecting`: PostgresNIO's reflection carries the query and its bound values
+                // (hashes, mail bodies), which must not reach a log.
+                context.logger.error("request failed", metadata: ["error": "\(String(describing: error))"])
             }
             return authError.response()
         }

@@ -84,15 +84,15 @@ struct PostgresExecutor: Sendable {
             }
         } catch let error as PSQLError where error.serverInfo == nil {
             // No answer from the server: the connection, not the query, failed.
-            logger.warning("database unreachable", metadata: ["error": "\(String(reflecting: error))"])
+            logger.warning("database unreachable", metadata: ["error": "\(String(describing: error))"])
             throw AuthError.serviceUnavailable
         } catch let error as PostgresTransactionError {
-            if let error = error.closureError ?? error.beginError ?? error.commitError { throw Self.unwrap(error, logger: logger) }
+            if let error = error.closureError ?? error.beginError ?? error.commitError { throw Self.unwrap(error) }
             throw AuthError.serviceUnavailable
         }
     }
 
-    private static func unwrap(_ error: any Error, logger: Logger) -> any Error {
+    private static func unwrap(_ error: any Error) -> any Error {
         if let error = error as? PSQLError, error.serverInfo == nil { return AuthError.serviceUnavailable }
         return error
     }
