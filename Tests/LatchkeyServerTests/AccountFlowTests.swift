@@ -204,4 +204,73 @@ import Testing
             #expect(login.error?.error == .emailNotVerified)
         }
     }
+
+    /// The SQLite store remembers who a session belongs to between requests: every write that changes a
+    /// session or its user must be seen by the very next request. Each session is used once before the change.
+    @Test func authenticatedRequestsSeeEveryChangeAtOnce() async throws {
+        try await TestApp().run { client in
+            let registered = try await client.register(name: "Before")
+            let email = registered.user.email
+            func session() async throws -> TokenPairResponse {
+                let pair = try await client.login(email: email).decode(TokenPairResponse.self)
+                #expect(try await client.request(.get, "/auth/me", bearer: pair.accessToken).status == .ok)
+                return pair
+            }
+            func me(_ pair: TokenPairResponse) async throws -> TestResponse {
+                try await client.request(.get, "/auth/me", bearer: pair.accessToken)
+            }
+
+            let a = try await session()
+            #expect(try await client.request(.patch, "/auth/me", json: ["name": "After"], bearer: a.accessToken).status == .ok)
+            #expect(try await me(a).decode(UserResponse.self).name == "After")
+
+            let (b, c) = (try await session(), try await session())
+            let list = try await client.request(.get, "/auth/sessions", bearer: b.accessToken).decode(SessionListResponse.self)
+            let idB = try #require(list.sessions.first(where: \.current)?.id)
+            #expect(try await client.request(.delete, "/auth/sessions/\(idB)", bearer: c.accessToken).status == .noContent)
+            #expect(try await me(b).error?.error == .tokenInvalid)
+
+            #expect(try await client.request(.post, "/auth/logout", json: ["refreshToken": c.refreshToken]).status == .noContent)
+            #expect(try await me(c).error?.error == .tokenInvalid)
+
+            let d = try await session()
+            let first = try await client.refresh(d.refreshToken).decode(TokenPairResponse.self)
+            #expect(try await me(first).status == .ok)
+            _ = try await client.refresh(first.refreshToken)
+            #expect(try await client.refresh(d.refreshToken).error?.error == .refreshTokenReused)  // two rotations old
+            #expect(try await me(first).error?.error == .tokenInvalid)
+
+            let (e, f) = (try await session(), try await session())
+            let change = try await client.request(
+                .post,
+                "/auth/change-password",
+                json: ["currentPassword": "Tr1cky!pass", "newPassword": "N3w!passphrase"],
+                bearer: e.accessToken
+            )
+            #expect(change.status == .noContent)
+            #expect(try await me(f).error?.error == .tokenInvalid)
+            #expect(try await me(e).status == .ok)
+
+            #expect(try await client.request(.post, "/auth/logout-all", bearer: e.accessToken).status == .noContent)
+            #expect(try await me(e).error?.error == .tokenInvalid)
+
+            let g = try await client.login(email: email, password: "N3w!passphrase").decode(TokenPairResponse.self)
+            #expect(try await me(g).status == .ok)
+            #expect(try await client.request(.delete, "/auth/me", json: ["password": "N3w!passphrase"], bearer: g.accessToken).status == .noContent)
+            #expect(try await me(g).error?.error == .tokenInvalid)
+        }
+    }
+
+    /// A change made outside the server (an operator's SQL shell) is seen within a second, and at once on PostgreSQL.
+    @Test func outsideWritesAreSeenWithinASecond() async throws {
+        let app = TestApp()
+        try await app.run { client in
+            let pair = try await client.register()
+            let token = try #require(pair.accessToken)
+            #expect(try await client.request(.get, "/auth/me", bearer: token).status == .ok)
+            try await app.database.execute("UPDATE sessions SET revoked_at = created_at")
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await client.request(.get, "/auth/me", bearer: token).error?.error == .tokenInvalid)
+        }
+    }
 }

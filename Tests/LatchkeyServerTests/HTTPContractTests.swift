@@ -94,8 +94,12 @@ import Testing
             #expect(garbage.error?.error == .tokenInvalid)
             #expect(garbage.headers[.wwwAuthenticate]?.contains(#"error="invalid_token""#) == true)
             let pair = try await client.register()
-            let lowercase = try await client.request(.get, "/auth/me", headers: [.authorization: "bearer \(pair.accessToken!)"])
-            #expect(lowercase.status == .ok)
+            for header in ["bearer \(pair.accessToken!)", "BeArEr   \(pair.accessToken!) \t"] {
+                #expect(try await client.request(.get, "/auth/me", headers: [.authorization: header]).status == .ok)
+            }
+            for header in ["Bearer", "Bearer    ", "Bearer\t\(pair.accessToken!)", "Bearerx \(pair.accessToken!)", "Bea \(pair.accessToken!)"] {
+                #expect(try await client.request(.get, "/auth/me", headers: [.authorization: header]).error?.error == .tokenMissing)
+            }
         }
     }
 

@@ -39,6 +39,15 @@ struct TestDatabase: Sendable {
         }
     }
 
+    /// Runs `sql` on its own connection, as another process would.
+    func execute(_ sql: String) async throws {
+        if url.hasPrefix("sqlite://") {
+            try await DatabaseQueue(path: String(url.dropFirst("sqlite://".count))).write { db in try db.execute(sql: sql) }
+        } else {
+            Self.psql(url, sql)
+        }
+    }
+
     @discardableResult
     static func psql(_ url: String, _ sql: String) -> String {
         let process = Process()

@@ -17,7 +17,7 @@ struct SQLiteEmailTokenStore: EmailTokenStore {
         try await writer.write { db in
             guard let user = try db.usableTokenOwner(tokenHash, purpose: .verifyEmail, now: now) else { return nil }
             try db.voidTokens(userID: user.id, purpose: .verifyEmail, now: now)
-            try db.execute(literal: "UPDATE users SET email_verified = 1, updated_at = \(now) WHERE id = \(user.id.databaseText)")
+            try db.run("UPDATE users SET email_verified = 1, updated_at = \(now) WHERE id = \(user.id.databaseText)")
             return try db.row("SELECT * FROM users WHERE id = \(user.id.databaseText)").map(User.init(row:))
         }
     }
@@ -35,8 +35,8 @@ extension GRDB.Database {
     /// Stores a token and queues its mail; a new reset token voids the older ones.
     func issue(_ token: EmailToken, mail: OutgoingMail) throws {
         if token.purpose == .resetPassword { try voidTokens(userID: token.userID, purpose: .resetPassword, now: token.createdAt) }
-        try execute(
-            literal: """
+        try run(
+            """
                 INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at)
                 VALUES (\(token.hash), \(token.userID.databaseText), \(token.purpose.rawValue), \(token.createdAt), \(token.expiresAt))
                 """
@@ -45,8 +45,8 @@ extension GRDB.Database {
     }
 
     func voidTokens(userID: UUID, purpose: EmailToken.Purpose, now: Date) throws {
-        try execute(
-            literal: """
+        try run(
+            """
                 UPDATE email_tokens SET used_at = \(now)
                 WHERE user_id = \(userID.databaseText) AND purpose = \(purpose.rawValue) AND used_at IS NULL
                 """
@@ -64,8 +64,8 @@ extension GRDB.Database {
     }
 
     func enqueue(_ mail: OutgoingMail) throws {
-        try execute(
-            literal: """
+        try run(
+            """
                 INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, message_id, created_at, next_attempt_at)
                 VALUES (\(mail.id.databaseText), \(mail.to), \(mail.subject), \(mail.text), \(mail.html), \(mail.messageID),
                         \(mail.createdAt), \(mail.createdAt))

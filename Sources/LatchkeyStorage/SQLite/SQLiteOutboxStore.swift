@@ -16,7 +16,7 @@ struct SQLiteOutboxStore: OutboxStore {
                 """
             )
             for row in rows {
-                try db.execute(literal: "UPDATE mail_outbox SET claimed_until = \(leaseUntil) WHERE id = \(row["id"] as String)")
+                try db.run("UPDATE mail_outbox SET claimed_until = \(leaseUntil) WHERE id = \(row["id"] as String)")
             }
             return rows.map(QueuedMail.init(row:))
         }
@@ -24,8 +24,8 @@ struct SQLiteOutboxStore: OutboxStore {
 
     func markSent(_ id: UUID, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(
-                literal: """
+            try db.run(
+                """
                     UPDATE mail_outbox SET sent_at = \(now), attempts = attempts + 1, claimed_until = NULL, text_body = '', html_body = ''
                     WHERE id = \(id.databaseText)
                     """
@@ -35,8 +35,8 @@ struct SQLiteOutboxStore: OutboxStore {
 
     func markRetry(_ id: UUID, nextAttemptAt: Date, error: String) async throws {
         try await writer.write { db in
-            try db.execute(
-                literal: """
+            try db.run(
+                """
                     UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = \(nextAttemptAt), claimed_until = NULL,
                            last_error = \(error)
                     WHERE id = \(id.databaseText)
@@ -47,8 +47,8 @@ struct SQLiteOutboxStore: OutboxStore {
 
     func markFailed(_ id: UUID, now: Date, error: String) async throws {
         try await writer.write { db in
-            try db.execute(
-                literal: """
+            try db.run(
+                """
                     UPDATE mail_outbox SET attempts = attempts + 1, failed_at = \(now), claimed_until = NULL, last_error = \(error),
                            text_body = '', html_body = ''
                     WHERE id = \(id.databaseText)
@@ -59,7 +59,7 @@ struct SQLiteOutboxStore: OutboxStore {
 
     func purge(before: Date) async throws -> Int {
         try await writer.write { db in
-            try db.execute(literal: "DELETE FROM mail_outbox WHERE coalesce(sent_at, failed_at) < \(before)")
+            try db.run("DELETE FROM mail_outbox WHERE coalesce(sent_at, failed_at) < \(before)")
             return db.changesCount
         }
     }

@@ -4,18 +4,19 @@ import LatchkeyCore
 
 struct SQLiteSessionStore: SessionStore {
     let writer: any DatabaseWriter
+    let cache: SQLiteSessionCache
 
     func createSession(_ session: Session, refreshTokenHash: Data) async throws {
         try await writer.write { db in
-            try db.execute(
-                literal: """
+            try db.run(
+                """
                     INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
                     VALUES (\(session.id.databaseText), \(session.userID.databaseText), \(session.createdAt), \(session.lastUsedAt),
                             \(session.expiresAt), \(session.userAgent), \(session.ip))
                     """
             )
-            try db.execute(
-                literal: """
+            try db.run(
+                """
                     INSERT INTO refresh_tokens (token_hash, session_id, created_at)
                     VALUES (\(refreshTokenHash), \(session.id.databaseText), \(session.createdAt))
                     """
@@ -49,27 +50,27 @@ struct SQLiteSessionStore: SessionStore {
             let decision = rotation.decide(state)
             switch decision {
             case .rotate:
-                try db.execute(
-                    literal: """
+                try db.run(
+                    """
                         UPDATE refresh_tokens SET rotated_at = \(rotation.now), successor_hash = \(rotation.successorHash),
                                sealed_successor = \(rotation.sealedSuccessor)
                         WHERE token_hash = \(rotation.presentedHash)
                         """
                 )
-                try db.execute(
-                    literal: """
+                try db.run(
+                    """
                         INSERT INTO refresh_tokens (token_hash, session_id, created_at)
                         VALUES (\(rotation.successorHash), \(session.id.databaseText), \(rotation.now))
                         """
                 )
-                try db.execute(
-                    literal: """
+                try db.run(
+                    """
                         UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt)
                         WHERE id = \(session.id.databaseText)
                         """
                 )
             case .reuse:
-                try db.execute(literal: "UPDATE sessions SET revoked_at = \(rotation.now) WHERE id = \(session.id.databaseText)")
+                try db.run("UPDATE sessions SET revoked_at = \(rotation.now) WHERE id = \(session.id.databaseText)")
             case .replay, .invalid, .accountDisabled:
                 break
             }
@@ -78,15 +79,30 @@ struct SQLiteSessionStore: SessionStore {
     }
 
     func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User? {
-        try await writer.read { db in
+        if let user = cache.user(sessionID: sessionID, userID: userID, now: now) { return user }
+        let generation = cache.generation
+        // Expiry is checked in Swift, so the cached answer holds the session's expiry, not a verdict.
+        let entry = try await writer.read { db in
             try db.row(
                 """
-                SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
+                SELECT s.rowid AS session_rowid, s.expires_at AS session_expires_at, u.rowid AS user_rowid, u.*
+                FROM sessions s JOIN users u ON u.id = s.user_id
                 WHERE s.id = \(sessionID.databaseText) AND s.user_id = \(userID.databaseText) AND s.revoked_at IS NULL
-                  AND s.expires_at > \(now) AND u.deleted_at IS NULL
+                  AND u.deleted_at IS NULL
                 """
-            ).map(User.init(row:))
+            ).map { row in
+                SQLiteSessionCache.Entry(
+                    user: User(row: row),
+                    sessionExpiresAt: row["session_expires_at"],
+                    sessionRowID: row["session_rowid"],
+                    userRowID: row["user_rowid"],
+                    cachedAt: now
+                )
+            }
         }
+        guard let entry else { return nil }
+        cache.remember(entry, for: sessionID, readAt: generation)
+        return entry.sessionExpiresAt > now ? entry.user : nil
     }
 
     func liveSessions(userID: UUID, now: Date) async throws -> [Session] {
@@ -102,8 +118,8 @@ struct SQLiteSessionStore: SessionStore {
 
     func revokeSession(id: UUID, userID: UUID, now: Date) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(
-                literal: """
+            try db.run(
+                """
                     UPDATE sessions SET revoked_at = coalesce(revoked_at, \(now))
                     WHERE id = \(id.databaseText) AND user_id = \(userID.databaseText)
                     """
@@ -114,8 +130,8 @@ struct SQLiteSessionStore: SessionStore {
 
     func revokeSession(refreshTokenHash: Data, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(
-                literal: """
+            try db.run(
+                """
                     UPDATE sessions SET revoked_at = \(now)
                     WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = \(refreshTokenHash))
                     """
@@ -125,7 +141,7 @@ struct SQLiteSessionStore: SessionStore {
 
     func revokeAllSessions(userID: UUID, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(literal: "UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL")
+            try db.run("UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL")
         }
     }
 }

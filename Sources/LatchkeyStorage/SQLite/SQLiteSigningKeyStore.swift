@@ -11,8 +11,8 @@ struct SQLiteSigningKeyStore: SigningKeyStore {
             let query: SQL = "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) ORDER BY created_at, kid"
             if try db.rows(query).isEmpty {
                 let key = try makeKey()
-                try db.execute(
-                    literal: """
+                try db.run(
+                    """
                         INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
                         VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt))
                         """

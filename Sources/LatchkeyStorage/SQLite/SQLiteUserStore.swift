@@ -8,8 +8,8 @@ struct SQLiteUserStore: UserStore {
     func insertUser(_ user: User, verification: (EmailToken, OutgoingMail)?) async throws {
         do {
             try await writer.write { db in
-                try db.execute(
-                    literal: """
+                try db.run(
+                    """
                         INSERT INTO users (id, email, password_hash, name, role, email_verified, created_at, updated_at)
                         VALUES (\(user.id.databaseText), \(user.email), \(user.passwordHash), \(user.name), \(user.role.rawValue),
                                 \(user.emailVerified), \(user.createdAt), \(user.updatedAt))
@@ -36,8 +36,8 @@ struct SQLiteUserStore: UserStore {
 
     func updateName(userID: UUID, name: String, now: Date) async throws -> User? {
         try await writer.write { db in
-            try db.execute(
-                literal: "UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID.databaseText) AND deleted_at IS NULL"
+            try db.run(
+                "UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID.databaseText) AND deleted_at IS NULL"
             )
             return try db.row("SELECT * FROM users WHERE id = \(userID.databaseText)").map(User.init(row:))
         }
@@ -51,8 +51,8 @@ struct SQLiteUserStore: UserStore {
 
     func softDelete(userID: UUID, now: Date) async throws {
         try await writer.write { db in
-            try db.execute(literal: "UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID.databaseText)")
-            try db.execute(literal: "UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL")
+            try db.run("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID.databaseText)")
+            try db.run("UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL")
         }
     }
 }
@@ -77,9 +77,9 @@ extension GRDB.Database {
     /// Sets the password, revokes the user's sessions but `keepSessionID`, voids pending reset tokens and
     /// queues the notice: everything a password change means, inside the caller's transaction.
     func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) throws {
-        try execute(literal: "UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID.databaseText)")
-        try execute(
-            literal: """
+        try run("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID.databaseText)")
+        try run(
+            """
                 UPDATE sessions SET revoked_at = \(now)
                 WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND id IS NOT \(keepSessionID?.databaseText)
                 """
