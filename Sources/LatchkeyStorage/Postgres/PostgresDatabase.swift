@@ -98,6 +98,24 @@ struct PostgresExecutor: Sendable {
     }
 }
 
+/// A statement PostgreSQL parses and plans once per connection, for the queries every refresh, login or
+/// authenticated request makes: parsing and planning were half of PostgreSQL's time on a refresh.
+protocol PostgresHotQuery: PostgresPreparedStatement where Row == PostgresRandomAccessRow {}
+
+extension PostgresHotQuery {
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow { row.makeRandomAccess() }
+}
+
+extension PostgresExecutor {
+    func rows<Query: PostgresHotQuery>(_ query: Query) async throws -> [PostgresRandomAccessRow] {
+        try await bounded {
+            var rows: [PostgresRandomAccessRow] = []
+            for try await row in try await client.execute(query, logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+}
+
 extension PostgresConnection {
     func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRandomAccessRow] {
         try await self.query(query, logger: logger).collect().map { $0.makeRandomAccess() }

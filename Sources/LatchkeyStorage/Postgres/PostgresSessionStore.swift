@@ -6,87 +6,48 @@ struct PostgresSessionStore: SessionStore {
     let executor: PostgresExecutor
 
     func createSession(_ session: Session, refreshTokenHash: Data) async throws {
-        try await executor.transaction { connection in
-            _ = try await connection.rows(
-                """
-                INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
-                VALUES (\(session.id), \(session.userID), \(session.createdAt), \(session.lastUsedAt), \(session.expiresAt),
-                        \(session.userAgent), \(session.ip))
-                """,
-                logger: executor.logger
-            )
-            _ = try await connection.rows(
-                "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (\(refreshTokenHash), \(session.id), \(session.createdAt))",
-                logger: executor.logger
-            )
-        }
+        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash))
     }
 
-    /// The presented token's row is locked first, so concurrent rotations of one token queue up; the state is
-    /// read by a second statement, whose fresh snapshot sees the successor a competitor just committed.
+    /// Optimistic, in two statements and no explicit transaction: one reads the state, one carries out the
+    /// decision and re-checks in its WHERE clause that the token is still live. When a concurrent request
+    /// rotated it in between (PostgreSQL re-evaluates the WHERE once the competitor commits), nothing is
+    /// written and the state is read again: it then shows that rotation, whose successor is replayed.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome {
-        let logger = executor.logger
-        return try await executor.transaction { connection in
-            let locked = try await connection.rows(
-                "SELECT 1 FROM refresh_tokens WHERE token_hash = \(rotation.presentedHash) FOR UPDATE",
-                logger: logger
-            )
-            guard !locked.isEmpty,
-                let row = try await connection.rows(
-                    """
-                    SELECT t.rotated_at AS token_rotated_at, t.sealed_successor, s.*,
-                           (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live
-                    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-                    WHERE t.token_hash = \(rotation.presentedHash)
-                    """,
-                    logger: logger
-                ).first,
-                let user = try await connection.rows("SELECT * FROM users WHERE id = \(try row.value("user_id", as: UUID.self))", logger: logger)
-                    .first.map({ try User(row: $0) })
-            else { return .invalid }
-            let session = try Session(row: row)
-            let state = RefreshRotation.State(
-                session: session,
-                user: user,
-                rotatedAt: try row.value("token_rotated_at"),
-                sealedSuccessor: try row.value("sealed_successor"),
-                successorIsLive: try row.value("successor_is_live", as: Bool?.self) ?? false
-            )
+        for _ in 1...2 {
+            guard let state = try await rotationState(presentedHash: rotation.presentedHash) else { return .invalid }
             let decision = rotation.decide(state)
             switch decision {
             case .rotate:
-                // One round trip for the three writes.
-                _ = try await connection.rows(
-                    """
-                    WITH spent AS (
-                        UPDATE refresh_tokens SET rotated_at = \(rotation.now), successor_hash = \(rotation.successorHash),
-                               sealed_successor = \(rotation.sealedSuccessor)
-                        WHERE token_hash = \(rotation.presentedHash)
-                    ), successor AS (
-                        INSERT INTO refresh_tokens (token_hash, session_id, created_at)
-                        VALUES (\(rotation.successorHash), \(session.id), \(rotation.now))
-                    )
-                    UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt) WHERE id = \(session.id)
-                    """,
-                    logger: logger
-                )
+                let claimed = try await executor.rows(RotateQuery(rotation: rotation))
+                if claimed.isEmpty { continue }
             case .reuse:
-                _ = try await connection.rows("UPDATE sessions SET revoked_at = \(rotation.now) WHERE id = \(session.id)", logger: logger)
+                try await executor.execute("UPDATE sessions SET revoked_at = coalesce(revoked_at, \(rotation.now)) WHERE id = \(state.session.id)")
             case .replay, .invalid, .accountDisabled:
                 break
             }
-            return rotation.outcome(of: decision, session: session, user: user)
+            return rotation.outcome(of: decision, session: state.session, user: state.user)
         }
+        // The second read always shows the competitor's rotation, so the loop returns before this.
+        return .invalid
+    }
+
+    /// The presented token, its session and user, and whether its successor is still live: one snapshot.
+    private func rotationState(presentedHash: Data) async throws -> RefreshRotation.State? {
+        guard
+            let row = try await executor.rows(RotationStateQuery(presentedHash: presentedHash)).first
+        else { return nil }
+        return RefreshRotation.State(
+            session: try Session(row: row),
+            user: try User(row: row, prefix: "u_"),
+            rotatedAt: try row.value("token_rotated_at"),
+            sealedSuccessor: try row.value("sealed_successor"),
+            successorIsLive: try row.value("successor_is_live", as: Bool?.self) ?? false
+        )
     }
 
     func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User? {
-        try await executor.rows(
-            """
-            SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.id = \(sessionID) AND s.user_id = \(userID) AND s.revoked_at IS NULL AND s.expires_at > \(now)
-              AND u.deleted_at IS NULL
-            """
-        ).first.map { try User(row: $0) }
+        try await executor.rows(ActiveUserQuery(sessionID: sessionID, userID: userID, now: now)).first.map { try User(row: $0) }
     }
 
     func liveSessions(userID: UUID, now: Date) async throws -> [Session] {
@@ -115,6 +76,100 @@ struct PostgresSessionStore: SessionStore {
 
     func revokeAllSessions(userID: UUID, now: Date) async throws {
         try await executor.execute("UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL")
+    }
+}
+
+// The statements of every login, refresh and authenticated request, prepared once per connection.
+
+/// Both rows in one statement, so one round trip and no explicit transaction.
+private struct CreateSessionQuery: PostgresHotQuery {
+    static let sql = """
+        WITH session AS (
+            INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
+            VALUES ($1, $2, $3, $3, $4, $5, $6)
+        )
+        INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($7, $1, $3)
+        """
+    var session: Session
+    var refreshTokenHash: Data
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 7)
+        bindings.append(session.id)
+        bindings.append(session.userID)
+        bindings.append(session.createdAt)
+        bindings.append(session.expiresAt)
+        bindings.append(session.userAgent)
+        bindings.append(session.ip)
+        try bindings.append(refreshTokenHash)
+        return bindings
+    }
+}
+
+/// The presented token, its session and user, and whether its successor is still live: one snapshot.
+private struct RotationStateQuery: PostgresHotQuery {
+    static let sql = """
+        SELECT t.rotated_at AS token_rotated_at, t.sealed_successor,
+               (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
+               s.*, u.id AS u_id, u.email AS u_email, u.password_hash AS u_password_hash, u.name AS u_name,
+               u.role AS u_role, u.email_verified AS u_email_verified, u.created_at AS u_created_at,
+               u.updated_at AS u_updated_at, u.deleted_at AS u_deleted_at
+        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+        WHERE t.token_hash = $1
+        """
+    var presentedHash: Data
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        try bindings.append(presentedHash)
+        return bindings
+    }
+}
+
+/// Spends the presented token only if it is still live and its session not revoked, and then adds the
+/// successor and extends the session; returns a row only when it did.
+private struct RotateQuery: PostgresHotQuery {
+    static let sql = """
+        WITH spent AS (
+            UPDATE refresh_tokens SET rotated_at = $1, successor_hash = $2, sealed_successor = $3
+            WHERE token_hash = $4 AND rotated_at IS NULL
+              AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL)
+            RETURNING session_id
+        ), successor AS (
+            INSERT INTO refresh_tokens (token_hash, session_id, created_at) SELECT $2, session_id, $1 FROM spent
+        ), touched AS (
+            UPDATE sessions SET last_used_at = $1, expires_at = $5 WHERE id IN (SELECT session_id FROM spent)
+        )
+        SELECT 1 FROM spent
+        """
+    var rotation: RefreshRotation
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(rotation.now)
+        try bindings.append(rotation.successorHash)
+        try bindings.append(rotation.sealedSuccessor)
+        try bindings.append(rotation.presentedHash)
+        bindings.append(rotation.sessionExpiresAt)
+        return bindings
+    }
+}
+
+private struct ActiveUserQuery: PostgresHotQuery {
+    static let sql = """
+        SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.deleted_at IS NULL
+        """
+    var sessionID: UUID
+    var userID: UUID
+    var now: Date
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(sessionID)
+        bindings.append(userID)
+        bindings.append(now)
+        return bindings
     }
 }
 

@@ -6,17 +6,19 @@ struct PostgresUserStore: UserStore {
     let executor: PostgresExecutor
 
     func insertUser(_ user: User, verification: (EmailToken, OutgoingMail)?) async throws {
+        let insert: PostgresQuery = """
+            INSERT INTO users (id, email, password_hash, name, role, email_verified, created_at, updated_at)
+            VALUES (\(user.id), \(user.email), \(user.passwordHash), \(user.name), \(user.role.rawValue), \(user.emailVerified),
+                    \(user.createdAt), \(user.updatedAt))
+            """
         do {
-            try await executor.transaction { connection in
-                _ = try await connection.rows(
-                    """
-                    INSERT INTO users (id, email, password_hash, name, role, email_verified, created_at, updated_at)
-                    VALUES (\(user.id), \(user.email), \(user.passwordHash), \(user.name), \(user.role.rawValue), \(user.emailVerified),
-                            \(user.createdAt), \(user.updatedAt))
-                    """,
-                    logger: executor.logger
-                )
-                if let (token, mail) = verification { try await connection.issue(token, mail: mail, logger: executor.logger) }
+            if let (token, mail) = verification {
+                try await executor.transaction { connection in
+                    _ = try await connection.rows(insert, logger: executor.logger)
+                    try await connection.issue(token, mail: mail, logger: executor.logger)
+                }
+            } else {
+                try await executor.execute(insert)  // one statement: no transaction round trips
             }
         } catch let error as PSQLError where error.isUniqueViolation {
             throw AuthError.emailAlreadyRegistered
@@ -24,17 +26,17 @@ struct PostgresUserStore: UserStore {
     }
 
     func user(id: UUID) async throws -> User? {
-        try await executor.rows("SELECT * FROM users WHERE id = \(id)").first.map(User.init(row:))
+        try await executor.rows("SELECT * FROM users WHERE id = \(id)").first.map { try User(row: $0) }
     }
 
     func user(email: String) async throws -> User? {
-        try await executor.rows("SELECT * FROM users WHERE email = \(email)").first.map(User.init(row:))
+        try await executor.rows(UserByEmailQuery(email: email)).first.map { try User(row: $0) }
     }
 
     func updateName(userID: UUID, name: String, now: Date) async throws -> User? {
         try await executor.rows(
             "UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID) AND deleted_at IS NULL RETURNING *"
-        ).first.map(User.init(row:))
+        ).first.map { try User(row: $0) }
     }
 
     func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) async throws {
@@ -77,18 +79,31 @@ extension PostgresConnection {
     }
 }
 
+/// Every login starts here.
+private struct UserByEmailQuery: PostgresHotQuery {
+    static let sql = "SELECT * FROM users WHERE email = $1"
+    var email: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(email)
+        return bindings
+    }
+}
+
 extension User {
-    init(row: PostgresRandomAccessRow) throws {
+    /// `prefix` reads the columns of a join that renamed them (`u.email AS u_email`).
+    init(row: PostgresRandomAccessRow, prefix: String = "") throws {
         self.init(
-            id: try row.value("id"),
-            email: try row.value("email"),
-            passwordHash: try row.value("password_hash"),
-            name: try row.value("name"),
-            role: Role(rawValue: try row.value("role")) ?? .user,
-            emailVerified: try row.value("email_verified"),
-            createdAt: try row.value("created_at"),
-            updatedAt: try row.value("updated_at"),
-            deletedAt: try row.value("deleted_at")
+            id: try row.value(prefix + "id"),
+            email: try row.value(prefix + "email"),
+            passwordHash: try row.value(prefix + "password_hash"),
+            name: try row.value(prefix + "name"),
+            role: Role(rawValue: try row.value(prefix + "role")) ?? .user,
+            emailVerified: try row.value(prefix + "email_verified"),
+            createdAt: try row.value(prefix + "created_at"),
+            updatedAt: try row.value(prefix + "updated_at"),
+            deletedAt: try row.value(prefix + "deleted_at")
         )
     }
 }
