@@ -18,7 +18,7 @@ struct SQLiteEmailTokenStore: EmailTokenStore {
             guard let user = try db.usableTokenOwner(tokenHash, purpose: .verifyEmail, now: now) else { return nil }
             try db.voidTokens(userID: user.id, purpose: .verifyEmail, now: now)
             try db.run("UPDATE users SET email_verified = 1, updated_at = \(now) WHERE id = \(user.id.databaseText)")
-            return try db.row("SELECT * FROM users WHERE id = \(user.id.databaseText)").map(User.init(row:))
+            return try db.row("SELECT * FROM users WHERE id = \(user.id.databaseText)").map { User(row: $0) }
         }
     }
 
@@ -60,7 +60,7 @@ extension GRDB.Database {
             WHERE t.token_hash = \(hash) AND t.purpose = \(purpose.rawValue) AND t.used_at IS NULL AND t.expires_at > \(now)
               AND u.deleted_at IS NULL
             """
-        ).map(User.init(row:))
+        ).map { User(row: $0) }
     }
 
     func enqueue(_ mail: OutgoingMail) throws {

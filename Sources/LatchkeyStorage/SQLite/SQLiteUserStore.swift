@@ -24,13 +24,13 @@ struct SQLiteUserStore: UserStore {
 
     func user(id: UUID) async throws -> User? {
         try await writer.read { db in
-            try db.row("SELECT * FROM users WHERE id = \(id.databaseText)").map(User.init(row:))
+            try db.row("SELECT * FROM users WHERE id = \(id.databaseText)").map { User(row: $0) }
         }
     }
 
     func user(email: String) async throws -> User? {
         try await writer.read { db in
-            try db.row("SELECT * FROM users WHERE email = \(email)").map(User.init(row:))
+            try db.row("SELECT * FROM users WHERE email = \(email)").map { User(row: $0) }
         }
     }
 
@@ -39,7 +39,7 @@ struct SQLiteUserStore: UserStore {
             try db.run(
                 "UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID.databaseText) AND deleted_at IS NULL"
             )
-            return try db.row("SELECT * FROM users WHERE id = \(userID.databaseText)").map(User.init(row:))
+            return try db.row("SELECT * FROM users WHERE id = \(userID.databaseText)").map { User(row: $0) }
         }
     }
 
@@ -58,17 +58,18 @@ struct SQLiteUserStore: UserStore {
 }
 
 extension User {
-    init(row: Row) {
+    /// `prefix` reads the columns of a join that renamed them (`u.email AS u_email`).
+    init(row: Row, prefix: String = "") {
         self.init(
-            id: row.uuid("id"),
-            email: row["email"],
-            passwordHash: row["password_hash"],
-            name: row["name"],
-            role: Role(rawValue: row["role"]) ?? .user,
-            emailVerified: row["email_verified"],
-            createdAt: row["created_at"],
-            updatedAt: row["updated_at"],
-            deletedAt: row["deleted_at"]
+            id: row.uuid(prefix + "id"),
+            email: row[prefix + "email"],
+            passwordHash: row[prefix + "password_hash"],
+            name: row[prefix + "name"],
+            role: Role(rawValue: row[prefix + "role"]) ?? .user,
+            emailVerified: row[prefix + "email_verified"],
+            createdAt: row[prefix + "created_at"],
+            updatedAt: row[prefix + "updated_at"],
+            deletedAt: row[prefix + "deleted_at"]
         )
     }
 }
