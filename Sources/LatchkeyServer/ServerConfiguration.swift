@@ -32,6 +32,3 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-extension Logger.Level: @retroactive CaseIterable {
-    public static var allCases: [Logger.Level] { [.trace, .debug, .info, .notice, .warning, .error, .critical] }
-}

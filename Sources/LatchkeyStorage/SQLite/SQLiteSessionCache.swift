@@ -83,7 +83,7 @@ final class SQLiteSessionCache: TransactionObserver, Sendable {
     }
 
     func databaseDidChange(with event: DatabaseEvent) {
-        changedRows.withLock { rows in
+        _ = changedRows.withLock { rows in
             if event.tableName == "sessions" { rows.sessions.insert(event.rowID) } else { rows.users.insert(event.rowID) }
         }
     }
