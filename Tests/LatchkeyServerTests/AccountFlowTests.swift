@@ -273,4 +273,22 @@ import Testing
             #expect(try await client.request(.get, "/auth/me", bearer: token).error?.error == .tokenInvalid)
         }
     }
+
+    /// A later migration may add columns while servers run (`latchkey migrate` before a rolling restart):
+    /// statements the server prepared earlier must keep working.
+    @Test func addedColumnsDoNotBreakPreparedStatements() async throws {
+        let app = TestApp()
+        try await app.run { client in
+            let registered = try await client.register()
+            let pair = try await client.login(email: registered.user.email).decode(TokenPairResponse.self)
+            #expect(try await client.request(.get, "/auth/me", bearer: pair.accessToken).status == .ok)
+            try await app.database.execute("ALTER TABLE users ADD COLUMN nickname TEXT")
+            try await app.database.execute("ALTER TABLE sessions ADD COLUMN device TEXT")
+            let again = try await client.login(email: registered.user.email)
+            #expect(again.status == .ok)
+            let next = try await client.refresh(pair.refreshToken)
+            #expect(next.status == .ok)
+            #expect(try await client.request(.get, "/auth/me", bearer: try next.decode(TokenPairResponse.self).accessToken).status == .ok)
+        }
+    }
 }
