@@ -32,7 +32,6 @@ struct PostgresSessionStore: SessionStore {
         return .invalid
     }
 
-    /// The presented token, its session and user, and whether its successor is still live: one snapshot.
     private func rotationState(presentedHash: Data) async throws -> RefreshRotation.State? {
         guard
             let row = try await executor.rows(RotationStateQuery(presentedHash: presentedHash)).first
@@ -87,18 +86,19 @@ private struct CreateSessionQuery: PostgresHotQuery {
     static let sql = """
         WITH session AS (
             INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
-            VALUES ($1, $2, $3, $3, $4, $5, $6)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
         )
-        INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($7, $1, $3)
+        INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($8, $1, $3)
         """
     var session: Session
     var refreshTokenHash: Data
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 7)
+        var bindings = PostgresBindings(capacity: 8)
         bindings.append(session.id)
         bindings.append(session.userID)
         bindings.append(session.createdAt)
+        bindings.append(session.lastUsedAt)
         bindings.append(session.expiresAt)
         bindings.append(session.userAgent)
         bindings.append(session.ip)
@@ -112,9 +112,10 @@ private struct RotationStateQuery: PostgresHotQuery {
     static let sql = """
         SELECT t.rotated_at AS token_rotated_at, t.sealed_successor,
                (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
-               s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip, s.revoked_at, u.id AS u_id, u.email AS u_email, u.password_hash AS u_password_hash, u.name AS u_name,
-               u.role AS u_role, u.email_verified AS u_email_verified, u.created_at AS u_created_at,
-               u.updated_at AS u_updated_at, u.deleted_at AS u_deleted_at
+               s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip, s.revoked_at,
+               u.id AS u_id, u.email AS u_email, u.password_hash AS u_password_hash, u.name AS u_name, u.role AS u_role,
+               u.email_verified AS u_email_verified, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
+               u.deleted_at AS u_deleted_at
         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
         WHERE t.token_hash = $1
         """
