@@ -78,8 +78,7 @@ struct PostgresSessionStore: SessionStore {
     }
 }
 
-// The statements of every login, refresh and authenticated request, prepared once per connection. Columns
-// are named: the result of a prepared `*` would change, and fail, once a migration adds a column.
+// The statements of every login, refresh and authenticated request, prepared once per connection.
 
 /// Both rows in one statement, so one round trip and no explicit transaction.
 private struct CreateSessionQuery: PostgresHotQuery {
@@ -112,10 +111,7 @@ private struct RotationStateQuery: PostgresHotQuery {
     static let sql = """
         SELECT t.rotated_at AS token_rotated_at, t.sealed_successor,
                (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
-               s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip, s.revoked_at,
-               u.id AS u_id, u.email AS u_email, u.password_hash AS u_password_hash, u.name AS u_name, u.role AS u_role,
-               u.email_verified AS u_email_verified, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
-               u.deleted_at AS u_deleted_at
+               \(Columns.select(Columns.sessions, from: "s")), \(Columns.select(Columns.users, from: "u", prefix: "u_"))
         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
         WHERE t.token_hash = $1
         """
@@ -159,8 +155,7 @@ private struct RotateQuery: PostgresHotQuery {
 
 private struct ActiveUserQuery: PostgresHotQuery {
     static let sql = """
-        SELECT u.id, u.email, u.password_hash, u.name, u.role, u.email_verified, u.created_at, u.updated_at, u.deleted_at
-        FROM sessions s JOIN users u ON u.id = s.user_id
+        SELECT \(Columns.select(Columns.users, from: "u")) FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.deleted_at IS NULL
         """
     var sessionID: UUID

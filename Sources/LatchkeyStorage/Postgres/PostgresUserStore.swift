@@ -79,12 +79,9 @@ extension PostgresConnection {
     }
 }
 
-/// Every login starts here. Columns are named: a prepared `*` fails once a migration adds a column.
+/// Every login starts here.
 private struct UserByEmailQuery: PostgresHotQuery {
-    static let sql = """
-        SELECT id, email, password_hash, name, role, email_verified, created_at, updated_at, deleted_at
-        FROM users WHERE email = $1
-        """
+    static let sql = "SELECT \(Columns.select(Columns.users, from: "users")) FROM users WHERE email = $1"
     var email: String
 
     func makeBindings() throws -> PostgresBindings {

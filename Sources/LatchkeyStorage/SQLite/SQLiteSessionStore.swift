@@ -33,9 +33,7 @@ struct SQLiteSessionStore: SessionStore {
                     """
                         SELECT t.rotated_at AS token_rotated_at, t.sealed_successor, s.*,
                                (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
-                               u.id AS u_id, u.email AS u_email, u.password_hash AS u_password_hash, u.name AS u_name,
-                               u.role AS u_role, u.email_verified AS u_email_verified, u.created_at AS u_created_at,
-                               u.updated_at AS u_updated_at, u.deleted_at AS u_deleted_at
+                               \(sql: Columns.select(Columns.users, from: "u", prefix: "u_"))
                         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
                         WHERE t.token_hash = \(rotation.presentedHash)
                         """
