@@ -261,6 +261,36 @@ import Testing
         }
     }
 
+    /// On PostgreSQL, concurrent authenticated requests share their session checks in one query: each must
+    /// still get its own user, and its revoked session must still be refused.
+    @Test func concurrentRequestsOfManySessionsGetTheirOwnAnswers() async throws {
+        try await TestApp().run { client in
+            var sessions: [(email: String, accessToken: String, live: Bool)] = []
+            for user in 0..<4 {
+                let email = try await client.register(email: "user\(user)@example.com").user.email
+                for index in 0..<3 {
+                    let pair = try await client.login(email: email).decode(TokenPairResponse.self)
+                    let live = index != 1
+                    if !live { #expect(try await client.request(.post, "/auth/logout", bearer: pair.accessToken).status == .noContent) }
+                    sessions.append((email, pair.accessToken, live))
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for session in sessions + sessions + sessions {
+                    group.addTask {
+                        let response = try await client.request(.get, "/auth/me", bearer: session.accessToken)
+                        if session.live {
+                            #expect(try response.decode(UserResponse.self).email == session.email)
+                        } else {
+                            #expect(response.error?.error == .tokenInvalid)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
     /// A change made outside the server (an operator's SQL shell) is seen within a second, and at once on PostgreSQL.
     @Test func outsideWritesAreSeenWithinASecond() async throws {
         let app = TestApp()

@@ -7,15 +7,17 @@ import PostgresNIO
 /// All shared state lives here, so several instances can serve behind one load balancer.
 public struct PostgresDatabase: LatchkeyCore.Database {
     let executor: PostgresExecutor
+    let activeUsers: PostgresActiveUserBatcher
 
     public var users: any UserStore { PostgresUserStore(executor: executor) }
-    public var sessions: any SessionStore { PostgresSessionStore(executor: executor) }
+    public var sessions: any SessionStore { PostgresSessionStore(executor: executor, activeUsers: activeUsers) }
     public var signingKeys: any SigningKeyStore { PostgresSigningKeyStore(executor: executor) }
     public var emailTokens: any EmailTokenStore { PostgresEmailTokenStore(executor: executor) }
     public var outbox: any OutboxStore { PostgresOutboxStore(executor: executor) }
 
     init(client: PostgresClient, logger: Logger) {
         executor = PostgresExecutor(client: client, logger: logger)
+        activeUsers = PostgresActiveUserBatcher(executor: executor)
     }
 
     public func ping() async throws {

@@ -4,23 +4,33 @@ import PostgresNIO
 
 struct PostgresSessionStore: SessionStore {
     let executor: PostgresExecutor
+    let activeUsers: PostgresActiveUserBatcher
 
     func createSession(_ session: Session, refreshTokenHash: Data) async throws {
         _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash))
     }
 
-    /// Optimistic, in two statements and no explicit transaction: one reads the state, one carries out the
-    /// decision and re-checks in its WHERE clause that the token is still live. When a concurrent request
-    /// rotated it in between (PostgreSQL re-evaluates the WHERE once the competitor commits), nothing is
-    /// written and the state is read again: it then shows that rotation, whose successor is replayed.
+    /// Optimistic, in one statement and no explicit transaction: it reads the state and, when the token is
+    /// live, rotates it, re-checking in its WHERE clause that the token is still live. When a concurrent
+    /// request rotated it in between (PostgreSQL re-evaluates the WHERE once the competitor commits), nothing
+    /// is written and the statement runs again: its state then shows that rotation, whose successor is replayed.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome {
         for _ in 1...2 {
-            guard let state = try await rotationState(presentedHash: rotation.presentedHash) else { return .invalid }
+            guard let row = try await executor.rows(RotateOrReadQuery(rotation: rotation)).first else { return .invalid }
+            let state = RefreshRotation.State(
+                session: try Session(row: row),
+                user: try User(row: row, prefix: "u_"),
+                rotatedAt: try row.value("token_rotated_at"),
+                sealedSuccessor: try row.value("sealed_successor"),
+                successorIsLive: try row.value("successor_is_live", as: Bool?.self) ?? false
+            )
+            if try row.value("rotated", as: Bool.self) {
+                return rotation.outcome(of: .rotate, session: state.session, user: state.user)
+            }
             let decision = rotation.decide(state)
             switch decision {
             case .rotate:
-                let claimed = try await executor.rows(RotateQuery(rotation: rotation))
-                if claimed.isEmpty { continue }
+                continue
             case .reuse:
                 try await executor.execute("UPDATE sessions SET revoked_at = coalesce(revoked_at, \(rotation.now)) WHERE id = \(state.session.id)")
             case .replay, .invalid, .accountDisabled:
@@ -28,25 +38,12 @@ struct PostgresSessionStore: SessionStore {
             }
             return rotation.outcome(of: decision, session: state.session, user: state.user)
         }
-        // The second read always shows the competitor's rotation, so the loop returns before this.
+        // The second run always shows the competitor's rotation, so the loop returns before this.
         return .invalid
     }
 
-    private func rotationState(presentedHash: Data) async throws -> RefreshRotation.State? {
-        guard
-            let row = try await executor.rows(RotationStateQuery(presentedHash: presentedHash)).first
-        else { return nil }
-        return RefreshRotation.State(
-            session: try Session(row: row),
-            user: try User(row: row, prefix: "u_"),
-            rotatedAt: try row.value("token_rotated_at"),
-            sealedSuccessor: try row.value("sealed_successor"),
-            successorIsLive: try row.value("successor_is_live", as: Bool?.self) ?? false
-        )
-    }
-
     func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User? {
-        try await executor.rows(ActiveUserQuery(sessionID: sessionID, userID: userID, now: now)).first.map { try User(row: $0) }
+        try await activeUsers.activeUser(sessionID: sessionID, userID: userID, now: now)
     }
 
     func liveSessions(userID: UUID, now: Date) async throws -> [Session] {
@@ -106,39 +103,32 @@ private struct CreateSessionQuery: PostgresHotQuery {
     }
 }
 
-/// The presented token, its session and user, and whether its successor is still live: one snapshot.
-private struct RotationStateQuery: PostgresHotQuery {
+/// Reads the presented token, its session and user, and whether its successor is still live (one snapshot,
+/// from before the statement's own writes); and when `RefreshRotation.decide` would say `.rotate` — token
+/// not rotated, session neither revoked nor expired, user not deleted — spends it, adds the successor and
+/// extends the session. `rotated` says whether it did. One round trip for the common case.
+private struct RotateOrReadQuery: PostgresHotQuery {
     static let sql = """
-        SELECT t.rotated_at AS token_rotated_at, t.sealed_successor,
-               (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
-               \(Columns.select(Columns.sessions, from: "s")), \(Columns.select(Columns.users, from: "u", prefix: "u_"))
-        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
-        WHERE t.token_hash = $1
-        """
-    var presentedHash: Data
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        try bindings.append(presentedHash)
-        return bindings
-    }
-}
-
-/// Spends the presented token only if it is still live and its session not revoked, and then adds the
-/// successor and extends the session; returns a row only when it did.
-private struct RotateQuery: PostgresHotQuery {
-    static let sql = """
-        WITH spent AS (
+        WITH state AS (
+            SELECT t.rotated_at AS token_rotated_at, t.sealed_successor,
+                   (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
+                   \(Columns.select(Columns.sessions, from: "s")), \(Columns.select(Columns.users, from: "u", prefix: "u_"))
+            FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+            WHERE t.token_hash = $4
+        ), spent AS (
             UPDATE refresh_tokens SET rotated_at = $1, successor_hash = $2, sealed_successor = $3
             WHERE token_hash = $4 AND rotated_at IS NULL
-              AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL)
+              AND EXISTS (
+                  SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+                  WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > $1 AND u.deleted_at IS NULL
+              )
             RETURNING session_id
         ), successor AS (
             INSERT INTO refresh_tokens (token_hash, session_id, created_at) SELECT $2, session_id, $1 FROM spent
         ), touched AS (
             UPDATE sessions SET last_used_at = $1, expires_at = $5 WHERE id IN (SELECT session_id FROM spent)
         )
-        SELECT 1 FROM spent
+        SELECT state.*, EXISTS (SELECT 1 FROM spent) AS rotated FROM state
         """
     var rotation: RefreshRotation
 
@@ -149,24 +139,6 @@ private struct RotateQuery: PostgresHotQuery {
         try bindings.append(rotation.sealedSuccessor)
         try bindings.append(rotation.presentedHash)
         bindings.append(rotation.sessionExpiresAt)
-        return bindings
-    }
-}
-
-private struct ActiveUserQuery: PostgresHotQuery {
-    static let sql = """
-        SELECT \(Columns.select(Columns.users, from: "u")) FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.deleted_at IS NULL
-        """
-    var sessionID: UUID
-    var userID: UUID
-    var now: Date
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3)
-        bindings.append(sessionID)
-        bindings.append(userID)
-        bindings.append(now)
         return bindings
     }
 }
