@@ -182,12 +182,13 @@ import Testing
     @Test func deliveredMailsAreCleanedUpAfterTheRetention() async throws {
         let smtp = SMTPTestServer()
         try await smtp.start()
-        let app = TestApp(smtp.environment.merging(["LATCHKEY_MAIL_RETENTION": "1s"]) { $1 })
+        // Long enough that the sent row is seen before the cleanup removes it, also on a busy machine.
+        let app = TestApp(smtp.environment.merging(["LATCHKEY_MAIL_RETENTION": "3s"]) { $1 })
         try await app.run { client in
             _ = try await client.request(.post, "/auth/register", json: ["email": "old@example.com", "password": "Tr1cky!pass", "name": "O"])
             _ = try await smtp.waitForMessages(1)
             var sent: [String: String]?
-            for _ in 0..<40 where sent?["sent_at"] == nil {
+            for _ in 0..<100 where sent?["sent_at"] == nil {
                 try await Task.sleep(for: .milliseconds(50))
                 sent = try await app.database.rows("SELECT text_body, sent_at FROM mail_outbox").first
             }

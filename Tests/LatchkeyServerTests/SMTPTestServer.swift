@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// A real SMTP server (aiosmtpd, `Tests/Support/smtp_server.py`) on a loopback port, recording what it accepts.
@@ -41,8 +42,12 @@ final class SMTPTestServer: @unchecked Sendable {
         }
     }
 
-    init(port: Int = Int.random(in: 20000...32000)) {  // below the ephemeral range, so no client connection takes it
-        self.port = port
+    /// Ports below the ephemeral range, so no client connection takes one, and distinct within the test run, so
+    /// parallel tests never collide (a random pick per server did, now and then).
+    private static let nextPort = Atomic(Int.random(in: 20000...30000))
+
+    init() {
+        self.port = Self.nextPort.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     /// Starts the server with extra arguments such as `--fail-first 1` and waits until it listens.
@@ -68,7 +73,10 @@ final class SMTPTestServer: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: maildir)
+    }
 
     var messages: [Message] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: maildir.path))?.sorted() ?? []
