@@ -12,9 +12,11 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     public var role: String
     public var iat: Int64
     public var exp: Int64
+    /// Not before; Latchkey does not write it, but a token that has one in the future is refused.
+    public var nbf: Int64?
     public var jti: String
 
-    public init(iss: String, aud: String, sub: String, sid: String, role: String, iat: Int64, exp: Int64, jti: String) {
+    public init(iss: String, aud: String, sub: String, sid: String, role: String, iat: Int64, exp: Int64, nbf: Int64? = nil, jti: String) {
         self.iss = iss
         self.aud = aud
         self.sub = sub
@@ -22,6 +24,7 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         self.role = role
         self.iat = iat
         self.exp = exp
+        self.nbf = nbf
         self.jti = jti
     }
 }

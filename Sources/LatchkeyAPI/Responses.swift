@@ -86,9 +86,12 @@ public struct SessionResponse: Codable, Sendable, Equatable {
 /// `GET /auth/sessions`
 public struct SessionListResponse: Codable, Sendable {
     public var sessions: [SessionResponse]
+    /// Pass as `?cursor=` for the next page; absent on the last one.
+    public var nextCursor: String?
 
-    public init(sessions: [SessionResponse]) {
+    public init(sessions: [SessionResponse], nextCursor: String? = nil) {
         self.sessions = sessions
+        self.nextCursor = nextCursor
     }
 }
 

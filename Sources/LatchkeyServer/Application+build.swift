@@ -3,12 +3,13 @@ import Hummingbird
 import LatchkeyCore
 import LatchkeyStorage
 import Logging
+import NIOCore
 import Prometheus
 
 /// Builds the whole server from configuration: `serve` and the tests call this same function.
 ///
-/// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration` and `MailConfiguration` (see their keys)
-/// under `latchkey.`.
+/// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration` and `KeyEncryptionKey`
+/// (see their keys) under `latchkey.`.
 /// Opens the database and applies its migrations, and loads (or creates) the signing keys.
 public func buildApplication(
     reader: ConfigReader,
@@ -21,10 +22,12 @@ public func buildApplication(
     let accounts = try AccountConfiguration(reader: config)
     let mail = try MailConfiguration(reader: config)
 
-    let (opened, issuer) = try await DatabaseFactory.open(url: server.databaseURL, logger: logger) { database in
+    let configuredKEK = try KeyEncryptionKey.configured(reader: config)
+    let (opened, issuer) = try await DatabaseFactory.open(url: server.databaseURL, keyEncryptionKey: configuredKEK, logger: logger) { database in
         try await TokenIssuer.load(configuration: tokens, store: database.signingKeys)
     }
     let database = opened.database
+    let sealer = MailSealer(keyEncryptionKey: opened.keyEncryptionKey)
     let hasher = PasswordHasher(cost: accounts.bcryptCost)
     let sessionService = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts)
     let accountService = AccountService(
@@ -33,7 +36,7 @@ public func buildApplication(
         hasher: hasher,
         policy: PasswordPolicy(),
         configuration: accounts,
-        composer: try await MailComposer(configuration: mail),
+        composer: try await MailComposer(configuration: mail, sealer: sealer),
         tokens: tokens
     )
     let transport: any MailTransport =
@@ -41,14 +44,15 @@ public func buildApplication(
         case .log: LogMailTransport(logger: logger)
         case .smtp: SMTPTransport(configuration: mail)
         }
-    let outbox = MailOutbox(store: database.outbox, transport: transport, configuration: mail, logger: logger)
+    let outbox = MailOutbox(store: database.outbox, transport: transport, configuration: mail, sealer: sealer, logger: logger)
 
     let router = Router(context: AppRequestContext.self)
+    // Outermost first. Metrics sit outside the error middleware, so they count the status the client got.
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.corsOrigins))
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: MetricsMiddleware())
 
     SystemController(database: database, issuer: issuer, metrics: metrics).addRoutes(to: router)
     let auth = router.group("auth")
@@ -59,9 +63,17 @@ public func buildApplication(
         .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
     router.answerMethodNotAllowed()
 
+    let requestHeaderTimeout = TimeAmount.seconds(Int64(server.requestHeaderTimeout))
+    let idleTimeout = TimeAmount.seconds(Int64(server.idleTimeout))
     return Application(
-        router: router,
-        configuration: .init(address: .hostname(server.host, port: server.port), serverName: "latchkey"),
+        responder: MethodResponder(inner: router.buildResponder()),
+        // A new handler for every connection (the argument is an autoclosure).
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionTimeoutHandler(requestHeaderTimeout: requestHeaderTimeout, idleTimeout: idleTimeout)]
+            )
+        ),
+        configuration: .init(address: .hostname(server.address.host, port: server.address.port), serverName: "latchkey"),
         services: (opened.service.map { [$0] } ?? []) + [
             MailOutboxService(
                 outbox: outbox,
@@ -74,22 +86,10 @@ public func buildApplication(
     )
 }
 
-extension Router {
-    /// Hummingbird answers a known path with an unknown method as 404; the contract wants 405 and `Allow`.
-    func answerMethodNotAllowed() {
-        let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .options]
-        let byPath = Dictionary(grouping: routes, by: { $0.path.description })
-        for (_, routes) in byPath {
-            let allowed = Set(routes.map(\.method))
-            let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
-            for method in methods where !allowed.contains(method) {
-                on(routes[0].path, method: method) { _, _ -> Response in throw MethodNotAllowed(allowed: allow) }
-            }
-        }
-    }
-}
-
-/// Applies pending migrations to the database at `url` (what `latchkey migrate` does).
-public func migrateDatabase(url: String, logger: Logger) async throws {
-    _ = try await DatabaseFactory.open(url: url, logger: logger) { _ in }
+/// Applies pending migrations to the configured database (what `latchkey migrate` does).
+public func migrateDatabase(reader: ConfigReader, logger: Logger) async throws {
+    let config = reader.latchkey
+    let server = try ServerConfiguration(reader: config)
+    let configuredKEK = try KeyEncryptionKey.configured(reader: config)
+    _ = try await DatabaseFactory.open(url: server.databaseURL, keyEncryptionKey: configuredKEK, logger: logger) { _ in }
 }

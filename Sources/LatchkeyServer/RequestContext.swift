@@ -49,13 +49,17 @@ extension WireFormat {
 }
 
 /// Decodes JSON bodies into the contract's errors: 415 for another media type, 413 past the size limit,
-/// `INVALID_JSON` for a body that does not parse, `VALIDATION_ERROR` naming every bad field.
+/// `INVALID_JSON` for a body that does not parse, repeats a member name or is not UTF-8, `VALIDATION_ERROR`
+/// naming every bad field.
 public struct JSONBodyDecoder: RequestDecoder {
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         guard let contentType = request.headers[.contentType].flatMap(MediaType.init(from:)),
             contentType.isType(.applicationJson) || contentType.subType.hasSuffix("+json")
         else { throw AuthError(.unsupportedMediaType, "The body must be application/json") }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
+        guard body.withUnsafeReadableBytes({ StrictJSON.isStrict($0) }) else {
+            throw AuthError(.invalidJSON, "The body is not valid JSON: a member name appears twice, or it is not UTF-8")
+        }
         do {
             return try WireFormat.decoder.decode(T.self, from: body)
         } catch let error as FieldErrors {

@@ -4,28 +4,39 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// A database ready to serve, and what must run while it does (PostgreSQL's connection pool).
+/// A database ready to serve, what must run while it does (PostgreSQL's connection pool), and the
+/// key-encryption key that seals the secrets it stores.
 public struct OpenedDatabase: Sendable {
-    public let database: any LatchkeyCore.Database
+    public let database: any StorageBackend
     public let service: (any Service)?
+    public let keyEncryptionKey: KeyEncryptionKey
 }
 
 /// Opens the backend named by `LATCHKEY_DATABASE_URL`: `sqlite://PATH` (`sqlite://:memory:` too) or
 /// `postgres://user:password@host:port/database[?sslmode=require]`.
 public enum DatabaseFactory {
-    /// Opens the database, applies pending migrations, and runs `prepare` (start-up work such as loading the
-    /// signing keys) before anything serves.
+    /// Opens the database, applies pending migrations, settles the key-encryption key (see `keyEncryptionKey`),
+    /// and runs `prepare` (start-up work such as loading the signing keys) before anything serves.
     public static func open<Prepared: Sendable>(
         url: String,
+        keyEncryptionKey configured: KeyEncryptionKey?,
         logger: Logger,
-        prepare: @escaping @Sendable (any LatchkeyCore.Database) async throws -> Prepared
+        prepare: @escaping @Sendable (any StorageBackend) async throws -> Prepared
     ) async throws -> (OpenedDatabase, Prepared) {
         if url.hasPrefix("sqlite:") {
             let database = try openSQLite(url: url)
-            return (OpenedDatabase(database: database, service: nil), try await prepare(database))
+            let keyEncryptionKey = try configured ?? sqliteKeyEncryptionKey(url: url)
+            return (OpenedDatabase(database: database, service: nil, keyEncryptionKey: keyEncryptionKey), try await prepare(database))
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             let configuration = try PostgresDatabase.configuration(url: url)
+            guard let keyEncryptionKey = configured else {
+                // Every instance must seal and open with the same key, so none can be made up here.
+                throw ConfigurationError(
+                    "LATCHKEY_KEY_ENCRYPTION_KEY (32 bytes, base64, the same on every instance) or LATCHKEY_KEY_ENCRYPTION_KEY_FILE "
+                        + "must be set for PostgreSQL; `openssl rand -base64 32` makes one."
+                )
+            }
             // Start-up uses its own short-lived pool: the serving pool only runs once the app's services do.
             let setupClient = PostgresClient(configuration: configuration, backgroundLogger: logger)
             let prepared = try await withThrowingTaskGroup(of: Prepared?.self) { group in
@@ -43,14 +54,26 @@ public enum DatabaseFactory {
                 return try await prepare(database)
             }
             let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-            return (OpenedDatabase(database: PostgresDatabase(client: client, logger: logger), service: client), prepared)
+            return (OpenedDatabase(database: PostgresDatabase(client: client, logger: logger), service: client, keyEncryptionKey: keyEncryptionKey), prepared)
         }
         throw ConfigurationError("LATCHKEY_DATABASE_URL must start with sqlite:// or postgres://, not '\(redacted(url))'.")
     }
 
-    private static func openSQLite(url: String) throws -> SQLiteDatabase {
+    /// With no key configured, SQLite keeps one in a file beside the database (`PATH.kek`, made on first start);
+    /// an in-memory database gets a key of its own.
+    private static func sqliteKeyEncryptionKey(url: String) throws -> KeyEncryptionKey {
+        let path = try sqlitePath(url: url)
+        return path == ":memory:" ? .ephemeral() : try .loadOrCreate(file: path + ".kek")
+    }
+
+    private static func sqlitePath(url: String) throws -> String {
         let path = url.hasPrefix("sqlite://") ? String(url.dropFirst("sqlite://".count)) : String(url.dropFirst("sqlite:".count))
         guard !path.isEmpty else { throw ConfigurationError("LATCHKEY_DATABASE_URL must name a file: sqlite://PATH.") }
+        return path
+    }
+
+    private static func openSQLite(url: String) throws -> SQLiteDatabase {
+        let path = try sqlitePath(url: url)
         let database = try SQLiteDatabase(path: path)
         do {
             try database.migrate()

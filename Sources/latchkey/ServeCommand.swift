@@ -28,9 +28,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await options.reportingConfigurationErrors { _, server in
+        try await options.reportingConfigurationErrors { reader, _ in
             let logger = Logger(label: "latchkey")
-            try await migrateDatabase(url: server.databaseURL, logger: logger)
+            try await migrateDatabase(reader: reader, logger: logger)
             logger.info("migrations applied")
         }
     }

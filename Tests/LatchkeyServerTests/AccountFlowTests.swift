@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
+import LatchkeyTestSupport
 import Testing
 
 @Suite struct AccountFlowTests {

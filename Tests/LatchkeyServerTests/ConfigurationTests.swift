@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
 import LatchkeyCore
+import LatchkeyTestSupport
 import Testing
 
 @Suite struct ConfigurationTests {
@@ -22,10 +23,26 @@ import Testing
         (["LATCHKEY_DATABASE_URL": "sqlite:///nonexistent-dir/x/latchkey.sqlite"], "LATCHKEY_DATABASE_URL"),
         (["LATCHKEY_DATABASE_URL": "mysql://localhost/db"], "LATCHKEY_DATABASE_URL"),
         (["LATCHKEY_LOG_FORMAT": "xml"], "LATCHKEY_LOG_FORMAT"),
+        (["LATCHKEY_REQUEST_HEADER_TIMEOUT": "soon"], "LATCHKEY_REQUEST_HEADER_TIMEOUT"),
+        (["LATCHKEY_IDLE_TIMEOUT": "0"], "LATCHKEY_IDLE_TIMEOUT"),
+        (["LATCHKEY_MAX_SESSIONS_PER_USER": "0"], "LATCHKEY_MAX_SESSIONS_PER_USER"),
+        (["LATCHKEY_KEY_ENCRYPTION_KEY": "c2hvcnQ="], "LATCHKEY_KEY_ENCRYPTION_KEY"),
+        (["LATCHKEY_KEY_ENCRYPTION_KEY_FILE": "/nonexistent/kek"], "LATCHKEY_KEY_ENCRYPTION_KEY_FILE"),
+        (["LATCHKEY_APP_URL": "ftp://x"], "LATCHKEY_APP_URL"),
     ])
     func badSettingsNameTheVariable(environment: [String: String], variable: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) { try await TestApp(environment).build() }
         #expect(error?.description.hasPrefix(variable) == true, "\(error?.description ?? "")")
+    }
+
+    /// Every PostgreSQL instance must seal and open with one key, so none is made up when it is missing.
+    @Test func postgresNeedsAKeyEncryptionKey() async throws {
+        let database = TestDatabase()
+        guard !database.url.hasPrefix("sqlite:") else { return }
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await TestApp(["LATCHKEY_KEY_ENCRYPTION_KEY": ""], database: database).build()
+        }
+        #expect(error?.description.hasPrefix("LATCHKEY_KEY_ENCRYPTION_KEY") == true, "\(error?.description ?? "")")
     }
 
     @Test func durationsAcceptEveryUnit() async throws {

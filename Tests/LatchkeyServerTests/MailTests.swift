@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
+import LatchkeyTestSupport
 import Testing
 
 /// The emailed flows against a real SMTP server on loopback.
@@ -175,6 +176,42 @@ import Testing
             try await Task.sleep(for: .milliseconds(1500))
             #expect(smtp.messages.count == 3)
             #expect(Set(mails.flatMap(\.to)) == ["wait0@example.com", "wait1@example.com", "wait2@example.com"])
+        }
+        smtp.stop()
+    }
+
+    /// A mailed link's token is nowhere at rest: not while the mail waits, not after it was sent, not in free pages
+    /// or the WAL. On PostgreSQL the sealed body is what the table holds.
+    @Test func noMailedTokenRestsInTheDatabase() async throws {
+        let smtp = SMTPTestServer()
+        let app = TestApp(smtp.environment.merging(["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "false"]) { $1 })
+        try await app.run { client in
+            _ = try await client.register(email: "at-rest@example.com")
+            #expect(try await client.request(.post, "/auth/forgot-password", json: ["email": "at-rest@example.com"]).status == .accepted)
+            // The mail waits while SMTP is down, then goes out.
+            try await Task.sleep(for: .milliseconds(600))
+            let pending = try await app.database.rows("SELECT text_body, html_body, sealed_body FROM mail_outbox WHERE sent_at IS NULL")
+            #expect(pending.count == 1)
+            #expect(pending.first?["text_body"] == "")
+            #expect(pending.first?["sealed_body"] != nil)
+            try await smtp.start()
+            let token = try #require(try await smtp.waitForMessages(1).first?.token(after: "/auth/reset-password"))
+            for _ in 0..<100 where try await !app.database.rows("SELECT id FROM mail_outbox WHERE sent_at IS NULL").isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let dump = try await app.database.rows("SELECT * FROM mail_outbox").description
+                + (try await app.database.rows("SELECT * FROM email_tokens").description)
+            #expect(!dump.contains(token))
+            let url = app.database.url
+            if url.hasPrefix("sqlite://") {
+                let path = String(url.dropFirst("sqlite://".count))
+                for file in [path, path + "-wal", path + "-shm"] {
+                    let bytes = FileManager.default.contents(atPath: file) ?? Data()
+                    #expect(bytes.range(of: Data(token.utf8)) == nil, "the token is in \(file)")
+                }
+                let keyFile = try FileManager.default.attributesOfItem(atPath: path + ".kek")
+                #expect((keyFile[.posixPermissions] as? Int) == 0o600)
+            }
         }
         smtp.stop()
     }

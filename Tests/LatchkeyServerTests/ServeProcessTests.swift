@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -20,11 +21,10 @@ import FoundationNetworking
         init(_ environment: [String: String] = [:]) throws {
             process.executableURL = ServeProcessTests.executable
             process.arguments = ["serve"]
-            process.environment = [
+            process.environment = TestDatabase().environment.merging([
                 "LATCHKEY_PORT": String(port),
-                "LATCHKEY_DATABASE_URL": TestDatabase().url,
                 "LATCHKEY_BCRYPT_COST": "4",
-            ].merging(environment) { $1 }
+            ]) { $1 }.merging(environment) { $1 }
             process.standardOutput = output
             process.standardError = output
             try process.run()
@@ -103,5 +103,22 @@ import FoundationNetworking
         #expect(requests.allSatisfy { $0["hb.request.id"] != nil })
         #expect(objects.contains { $0["event"] as? String == "login.failed" && $0["hb.request.id"] != nil })
         #expect(!server.log.contains("Secret#Pass1") && !server.log.contains("Wrong#Pass1") && !server.log.contains("$2b$"))
+    }
+
+    /// Request metrics count the status the client got, framework errors included (a 405 was counted as 500).
+    @Test func metricsCountTheStatusSent() async throws {
+        let server = try Server()
+        try await server.waitUntilHealthy()
+        #expect(try await server.post("/health", [:]) == 405)
+        #expect(try await server.post("/nowhere", [:]) == 404)
+        #expect(try await server.post("/auth/login", ["email": "nobody@example.com", "password": "Wrong#Pass1"]) == 401)
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "\(server.base)/metrics")!)
+        let metrics = String(decoding: data, as: UTF8.self)
+        #expect(metrics.contains(#"http_request_method="POST",http_response_status_code="405""#))
+        #expect(metrics.contains(#"http_response_status_code="404""#))
+        #expect(metrics.contains(#"http_route="/auth/login",http_request_method="POST",http_response_status_code="401""#))
+        #expect(!metrics.contains(#"http_response_status_code="500""#))
+        kill(server.process.processIdentifier, SIGTERM)
+        _ = try await server.waitForExit()
     }
 }

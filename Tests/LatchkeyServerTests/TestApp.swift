@@ -1,12 +1,12 @@
 import Configuration
 import Foundation
 import Hummingbird
-import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
 import LatchkeyServer
 import Logging
 import NIOCore
+import LatchkeyTestSupport
 import Testing
 
 /// A fresh server on its own database, configured through environment variable names exactly as a user would.
@@ -16,12 +16,11 @@ struct TestApp {
 
     init(_ environment: [String: String] = [:], database: TestDatabase? = nil) {
         self.database = database ?? TestDatabase()
-        self.environment = [
-            "LATCHKEY_DATABASE_URL": self.database.url,
+        self.environment = self.database.environment.merging([
             "LATCHKEY_BCRYPT_COST": "4",
             // Most suites test other things than the email flows; MailTests turns it back on.
             "LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "false",
-        ].merging(environment) { $1 }
+        ]) { $1 }.merging(environment) { $1 }
     }
 
     var reader: ConfigReader {
@@ -32,6 +31,11 @@ struct TestApp {
         var logger = Logger(label: "latchkey-test")
         logger.logLevel = .warning
         return try await buildApplication(reader: reader, logger: logger)
+    }
+
+    /// Runs `body` against the server listening on a real socket (set `LATCHKEY_PORT` to 0).
+    func runLive<Value: Sendable>(_ body: @Sendable (Client) async throws -> Value) async throws -> Value {
+        try await build().test(.live) { client in try await body(Client(client: client)) }
     }
 
     /// Runs `body` against the real router.

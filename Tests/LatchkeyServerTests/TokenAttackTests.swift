@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
+import LatchkeyTestSupport
 import Testing
 
 /// Forged access tokens of every known kind must be refused with `TOKEN_INVALID` (or `TOKEN_EXPIRED`).
@@ -112,6 +113,41 @@ import Testing
         }
     }
 
+    /// v2: what a lenient JWT library lets through is refused too.
+    @Test func strictHeaderAndClaims() async throws {
+        try await withTarget { client, target in
+            let header: [String: Any] = ["alg": "EdDSA", "kid": target.kid, "typ": "JWT"]
+            func with(_ key: String, _ value: Any?) -> [String: Any] {
+                var claims = target.claims
+                claims[key] = value
+                return claims
+            }
+            let now = Int(Date().timeIntervalSince1970)
+            let claimsJSON = String(decoding: try JSONSerialization.data(withJSONObject: target.claims), as: UTF8.self)
+            let headerJSON = #"{"alg":"EdDSA","kid":"\#(target.kid)","typ":"JWT"}"#
+            // Re-signed raw JSON works, so the refusals below are about the one change each makes.
+            #expect(try await client.request(.get, "/auth/me", bearer: signedRaw(headerJSON, claimsJSON, key: target.serverKey)).status == .ok)
+            // A member twice, in the header or the claims (escaped spellings of a name are the same name).
+            try await expectRefused(client, signedRaw(#"{"alg":"EdDSA","kid":"\#(target.kid)","alg":"EdDSA"}"#, claimsJSON, key: target.serverKey))
+            let doubledRole = "{\"role\":\"admin\"," + claimsJSON.dropFirst()
+            try await expectRefused(client, signedRaw(headerJSON, doubledRole, key: target.serverKey))
+            let escapedRole = "{\"r\\u006fle\":\"admin\"," + claimsJSON.dropFirst()
+            try await expectRefused(client, signedRaw(headerJSON, escapedRole, key: target.serverKey))
+            // Any crit, even an empty one or null.
+            for crit in [["exp"], [], NSNull()] as [Any] {
+                var critical = header
+                critical["crit"] = crit
+                try await expectRefused(client, signed(critical, target.claims, key: target.serverKey))
+            }
+            // Not yet valid, issued in the future, or living longer than the configured 15 minutes.
+            try await expectRefused(client, signed(header, with("nbf", now + 3600), key: target.serverKey))
+            try await expectRefused(client, signed(header, with("iat", now + 3600), key: target.serverKey))
+            try await expectRefused(client, signed(header, with("exp", (target.claims["iat"] as! Int) + 901), key: target.serverKey))
+            // Within the leeway, and an nbf in the past, are fine.
+            #expect(try await client.request(.get, "/auth/me", bearer: signed(header, with("nbf", now - 60), key: target.serverKey)).status == .ok)
+        }
+    }
+
     @Test func tokensHaveIntegerTimesAndAKid() async throws {
         try await withTarget { _, target in
             #expect(target.claims["iat"] is Int)
@@ -137,6 +173,11 @@ func encode(_ header: [String: Any], _ claims: [String: Any]) -> String {
 
 func signed(_ header: [String: Any], _ claims: [String: Any], key: Curve25519.Signing.PrivateKey) throws -> String {
     let input = encode(header, claims)
+    return "\(input).\(base64URLEncode(try key.signature(for: Data(input.utf8))))"
+}
+
+func signedRaw(_ headerJSON: String, _ claimsJSON: String, key: Curve25519.Signing.PrivateKey) throws -> String {
+    let input = "\(base64URLEncode(Data(headerJSON.utf8))).\(base64URLEncode(Data(claimsJSON.utf8)))"
     return "\(input).\(base64URLEncode(try key.signature(for: Data(input.utf8))))"
 }
 

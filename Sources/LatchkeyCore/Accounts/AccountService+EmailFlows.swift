@@ -7,56 +7,55 @@ extension AccountService {
     /// Resend and forgot-password answer no sooner than this, so the time taken does not tell whether an account exists.
     static let enumerationSafeDuration = Duration.milliseconds(250)
 
-    public func resendVerification(_ request: EmailRequest, logger: Logger) async throws {
+    public func resendVerification(to email: String, logger: Logger) async throws {
         try await takingAtLeast(Self.enumerationSafeDuration) {
-            let email = Self.normalizedEmail(request.email)
-            guard emailProblems(email).isEmpty, let user = try await database.users.user(email: email), user.isActive, !user.emailVerified
+            guard let email = EmailAddress.normalized(email), let user = try await database.users.user(email: email), user.isActive,
+                !user.emailVerified
             else { return }
-            let (token, mail) = verificationToken(for: user, now: Date())
+            let (token, mail) = try verificationToken(for: user, now: Date())
             try await database.emailTokens.issue(token, mail: mail)
             logger.info("verification mail queued", metadata: ["event": "verification.resent", "user": "\(user.id)"])
         }
     }
 
-    public func verifyEmail(_ request: TokenRequest, logger: Logger) async throws -> User {
-        guard let user = try await database.emailTokens.verifyEmail(tokenHash: RandomToken.hash(request.token), now: Date()) else {
+    public func verifyEmail(token: String, logger: Logger) async throws -> User {
+        guard let user = try await database.emailTokens.verifyEmail(tokenHash: RandomToken.hash(token), now: Date()) else {
             throw AuthError.invalidOrExpiredToken
         }
         logger.info("email verified", metadata: ["event": "email.verified", "user": "\(user.id)"])
         return user
     }
 
-    public func forgotPassword(_ request: EmailRequest, logger: Logger) async throws {
+    public func forgotPassword(email: String, logger: Logger) async throws {
         try await takingAtLeast(Self.enumerationSafeDuration) {
-            let email = Self.normalizedEmail(request.email)
-            guard emailProblems(email).isEmpty, let user = try await database.users.user(email: email), user.isActive else { return }
+            guard let email = EmailAddress.normalized(email), let user = try await database.users.user(email: email), user.isActive else { return }
             let now = Date()
             let (secret, token) = emailToken(for: user, purpose: .resetPassword, lifetime: tokens.resetTokenTTL, now: now)
-            try await database.emailTokens.issue(token, mail: composer.passwordReset(to: user, token: secret, validFor: tokens.resetTokenTTL, now: now))
+            try await database.emailTokens.issue(token, mail: try composer.passwordReset(to: user, token: secret, validFor: tokens.resetTokenTTL, now: now))
             logger.info("password reset mail queued", metadata: ["event": "password.reset.requested", "user": "\(user.id)"])
         }
     }
 
     /// Sets the new password, revokes every session and voids every reset token of the user.
-    public func resetPassword(_ request: ResetPasswordRequest, logger: Logger) async throws {
-        let problems = policy.problems(with: request.newPassword, field: "newPassword")
+    public func resetPassword(token: String, newPassword: String, logger: Logger) async throws {
+        let problems = policy.problems(with: newPassword, field: "newPassword")
         guard problems.isEmpty else { throw AuthError.validation(problems) }
-        let hash = RandomToken.hash(request.token)
+        let hash = RandomToken.hash(token)
         let now = Date()
         guard let user = try await database.emailTokens.owner(of: hash, purpose: .resetPassword, now: now) else {
             throw AuthError.invalidOrExpiredToken
         }
-        let passwordHash = try await hasher.hash(request.newPassword)
-        let notice = composer.passwordChanged(to: user, now: now)
+        let passwordHash = try await hasher.hash(newPassword)
+        let notice = try composer.passwordChanged(to: user, now: now)
         guard try await database.emailTokens.resetPassword(tokenHash: hash, passwordHash: passwordHash, notice: notice, now: Date()) else {
             throw AuthError.invalidOrExpiredToken
         }
         logger.info("password reset", metadata: ["event": "password.reset", "user": "\(user.id)"])
     }
 
-    func verificationToken(for user: User, now: Date) -> (EmailToken, OutgoingMail) {
+    func verificationToken(for user: User, now: Date) throws -> (EmailToken, SealedMail) {
         let (secret, token) = emailToken(for: user, purpose: .verifyEmail, lifetime: tokens.verificationTokenTTL, now: now)
-        return (token, composer.verification(to: user, token: secret, validFor: tokens.verificationTokenTTL, now: now))
+        return (token, try composer.verification(to: user, token: secret, validFor: tokens.verificationTokenTTL, now: now))
     }
 
     /// A fresh secret for the mail, and the record that stores only its hash.

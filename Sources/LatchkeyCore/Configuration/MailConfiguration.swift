@@ -3,7 +3,7 @@ import Foundation
 
 /// How account mails are written and delivered.
 ///
-/// Keys (under `latchkey.`): `appUrl`, `mail.transport` (log or smtp), `mail.from`, `smtp.host`, `smtp.port`,
+/// Keys (under `latchkey.`): `appUrl` (default: the listen address, see `ListenAddress`), `mail.transport` (log or smtp), `mail.from`, `smtp.host`, `smtp.port`,
 /// `smtp.username`, `smtp.password` (secret), `smtp.tls` (none, starttls, tls), `smtp.caFile`, `mail.retryMaxDelay`,
 /// `mail.retention`, `mail.pollInterval` (milliseconds).
 public struct MailConfiguration: Sendable {
@@ -39,7 +39,7 @@ public struct MailConfiguration: Sendable {
     public init() {}
 
     public init(reader: ConfigReader) throws {
-        appURL = reader.text("appUrl") ?? appURL
+        appURL = try reader.text("appUrl") ?? ListenAddress(reader: reader).url
         guard appURL.hasPrefix("http://") || appURL.hasPrefix("https://") else {
             throw ConfigurationError(key: "appUrl", "must be an http:// or https:// URL, not '\(appURL)'")
         }

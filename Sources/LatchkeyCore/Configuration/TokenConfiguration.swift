@@ -40,16 +40,19 @@ public struct TokenConfiguration: Sendable {
 
 /// Account rules.
 ///
-/// Keys (under `latchkey.`): `requireEmailVerification`, `bcryptCost`.
+/// Keys (under `latchkey.`): `requireEmailVerification`, `bcryptCost`, `maxSessionsPerUser`.
 public struct AccountConfiguration: Sendable {
     /// Login is refused until the email address is verified.
     public var requireEmailVerification = true
     public var bcryptCost = 10
+    /// Live sessions one user may have; a login past it revokes the least recently used.
+    public var maxSessionsPerUser = 100
 
     public init() {}
 
     public init(reader: ConfigReader) throws {
         requireEmailVerification = try reader.flag("requireEmailVerification", default: requireEmailVerification)
         bcryptCost = try reader.integer("bcryptCost", default: bcryptCost, in: 4...16)
+        maxSessionsPerUser = try reader.integer("maxSessionsPerUser", default: maxSessionsPerUser, in: 1...100_000)
     }
 }

@@ -1,31 +1,34 @@
 import Foundation
 import Mustache
 
-/// Renders the account mails from the Mustache templates in `Resources/Mail` (a text and an HTML part each).
+/// Renders the account mails from the Mustache templates in `Resources/Mail` (a text and an HTML part each),
+/// sealed for the outbox.
 public struct MailComposer: Sendable {
     let library: MustacheLibrary
     let configuration: MailConfiguration
+    let sealer: MailSealer
 
-    public init(configuration: MailConfiguration) async throws {
+    public init(configuration: MailConfiguration, sealer: MailSealer) async throws {
         guard let directory = Bundle.module.resourceURL?.appending(path: "Mail").path else {
             throw AuthError(.internalError, "mail templates are missing")
         }
         self.library = try await MustacheLibrary(directory: directory)
         self.configuration = configuration
+        self.sealer = sealer
     }
 
-    public func verification(to user: User, token: String, validFor seconds: Int, now: Date) -> OutgoingMail {
+    public func verification(to user: User, token: String, validFor seconds: Int, now: Date) throws -> SealedMail {
         let values = ["link": link("verify-email", token), "validFor": Self.describe(seconds)]
-        return compose("verify-email", to: user, subject: "Confirm your email address", now: now, values: values)
+        return try compose("verify-email", to: user, subject: "Confirm your email address", now: now, values: values)
     }
 
-    public func passwordReset(to user: User, token: String, validFor seconds: Int, now: Date) -> OutgoingMail {
+    public func passwordReset(to user: User, token: String, validFor seconds: Int, now: Date) throws -> SealedMail {
         let values = ["link": link("reset-password", token), "validFor": Self.describe(seconds)]
-        return compose("reset-password", to: user, subject: "Reset your password", now: now, values: values)
+        return try compose("reset-password", to: user, subject: "Reset your password", now: now, values: values)
     }
 
-    public func passwordChanged(to user: User, now: Date) -> OutgoingMail {
-        compose("password-changed", to: user, subject: "Your password was changed", now: now, values: [:])
+    public func passwordChanged(to user: User, now: Date) throws -> SealedMail {
+        try compose("password-changed", to: user, subject: "Your password was changed", now: now, values: [:])
     }
 
     /// `86400` → "24 hours", `1800` → "30 minutes".
@@ -41,13 +44,13 @@ public struct MailComposer: Sendable {
         return "\(base)/auth/\(path)?token=\(token)"
     }
 
-    private func compose(_ template: String, to user: User, subject: String, now: Date, values: [String: String]) -> OutgoingMail {
+    private func compose(_ template: String, to user: User, subject: String, now: Date, values: [String: String]) throws -> SealedMail {
         var context = values
         context["name"] = user.name
         context["email"] = user.email
         context["appUrl"] = configuration.appURL
         let id = UUID()
-        return OutgoingMail(
+        let mail = OutgoingMail(
             id: id,
             to: user.email,
             subject: subject,
@@ -56,5 +59,6 @@ public struct MailComposer: Sendable {
             messageID: "<\(id.uuidString.lowercased())@\(configuration.senderDomain)>",
             createdAt: now
         )
+        return try sealer.seal(mail)
     }
 }

@@ -8,16 +8,18 @@ public struct MailOutbox: Sendable {
     let store: any OutboxStore
     let transport: any MailTransport
     let configuration: MailConfiguration
+    let sealer: MailSealer
     let logger: Logger
     /// How long a claim holds before another instance may try the mail.
     static let lease: TimeInterval = 60
     /// After this many attempts a temporarily failing mail is given up.
     static let maxAttempts = 20
 
-    public init(store: any OutboxStore, transport: any MailTransport, configuration: MailConfiguration, logger: Logger) {
+    public init(store: any OutboxStore, transport: any MailTransport, configuration: MailConfiguration, sealer: MailSealer, logger: Logger) {
         self.store = store
         self.transport = transport
         self.configuration = configuration
+        self.sealer = sealer
         self.logger = logger
     }
 
@@ -40,7 +42,7 @@ public struct MailOutbox: Sendable {
         let id = queued.mail.id
         let metadata: Logger.Metadata = ["mail": "\(id)", "attempt": "\(queued.attempts + 1)"]
         do {
-            try await transport.send(queued.mail)
+            try await transport.send(try sealer.open(queued.mail))
             try await store.markSent(id, now: Date())
             logger.info("mail delivered", metadata: metadata)
         } catch let error as MailDeliveryError {

@@ -22,13 +22,44 @@ public struct OutgoingMail: Sendable, Equatable {
     }
 }
 
+/// A mail as the outbox stores it: the envelope in the clear, the body (which holds a link with a live token)
+/// sealed under the key-encryption key, so neither the database nor its free pages and WAL hold the token.
+public struct SealedMail: Sendable, Equatable {
+    public enum Body: Sendable, Equatable {
+        case sealed(Data)
+        /// A mail queued before bodies were sealed.
+        case plain(text: String, html: String)
+    }
+
+    public var id: UUID
+    public var to: String
+    public var subject: String
+    public var messageID: String
+    public var createdAt: Date
+    public var body: Body
+
+    public init(id: UUID, to: String, subject: String, messageID: String, createdAt: Date, body: Body) {
+        self.id = id
+        self.to = to
+        self.subject = subject
+        self.messageID = messageID
+        self.createdAt = createdAt
+        self.body = body
+    }
+
+    /// The sealed bytes, nil for a plain body.
+    public var sealedBody: Data? {
+        if case .sealed(let data) = body { data } else { nil }
+    }
+}
+
 /// A mail claimed from the outbox for one delivery attempt.
 public struct QueuedMail: Sendable {
-    public var mail: OutgoingMail
+    public var mail: SealedMail
     /// Attempts made before this one.
     public var attempts: Int
 
-    public init(mail: OutgoingMail, attempts: Int) {
+    public init(mail: SealedMail, attempts: Int) {
         self.mail = mail
         self.attempts = attempts
     }

@@ -15,7 +15,9 @@ public struct PasswordPolicy: Sendable {
     }
 
     /// The problems with `password`, as messages for the given field; empty when it is acceptable.
+    /// The checks apply to the NFC form, the one that is hashed.
     public func problems(with password: String, field: String) -> [FieldError] {
+        let password = password.nfc
         var messages: [String] = []
         if password.count < 8 { messages.append("must be at least 8 characters") }
         if password.utf8.count > 72 { messages.append("must be at most 72 bytes in UTF-8") }

@@ -13,6 +13,34 @@ public struct ClientInfo: Sendable {
     }
 }
 
+/// What a user logs in with.
+public struct Credentials: Sendable {
+    public var email: String
+    public var password: String
+
+    public init(email: String, password: String) {
+        self.email = email
+        self.password = password
+    }
+}
+
+/// A new session's or a rotation's tokens. The refresh token exists nowhere else: only its hash is stored.
+public struct IssuedTokens: Sendable {
+    public var accessToken: String
+    public var refreshToken: String
+    /// Seconds.
+    public var accessTokenTTL: Int
+    public var refreshTokenTTL: Int
+    public var user: User
+    public var sessionID: UUID
+}
+
+/// One page of a user's live sessions, newest first; `nextCursor` continues after it.
+public struct SessionPage: Sendable {
+    public var sessions: [Session]
+    public var nextCursor: String?
+}
+
 /// The caller of a protected route: a verified access token whose session is live, and its user as just read.
 public struct Identity: Sendable {
     public var user: User
@@ -22,12 +50,12 @@ public struct Identity: Sendable {
 
 /// Logins, refresh-token rotation and revocation.
 public struct SessionService: Sendable {
-    let database: any Database
+    let database: any StorageBackend
     let issuer: TokenIssuer
     let hasher: PasswordHasher
     let accounts: AccountConfiguration
 
-    public init(database: any Database, issuer: TokenIssuer, hasher: PasswordHasher, accounts: AccountConfiguration) {
+    public init(database: any StorageBackend, issuer: TokenIssuer, hasher: PasswordHasher, accounts: AccountConfiguration) {
         self.database = database
         self.issuer = issuer
         self.hasher = hasher
@@ -36,24 +64,25 @@ public struct SessionService: Sendable {
 
     var tokens: TokenConfiguration { issuer.configuration }
 
-    public func login(_ request: LoginRequest, client: ClientInfo, logger: Logger) async throws -> TokenPairResponse {
-        let email = AccountService.normalizedEmail(request.email)
-        let user = try await database.users.user(email: email)
+    public func login(_ credentials: Credentials, client: ClientInfo, logger: Logger) async throws -> IssuedTokens {
+        // A malformed address cannot have an account; it still costs a bcrypt, like any unknown one.
+        let user = try await EmailAddress.normalized(credentials.email).asyncFlatMap { try await database.users.user(email: $0) }
         // bcrypt runs whether or not the account exists, so timing does not reveal it.
-        let matches = try await hasher.verify(request.password, hash: user?.passwordHash)
+        let matches = try await hasher.verify(credentials.password, hash: user?.passwordHash)
         guard let user, matches else {
             logger.info("login failed", metadata: ["event": "login.failed"])
             throw AuthError.invalidCredentials
         }
         guard user.isActive else { throw AuthError.accountDisabled }
         if accounts.requireEmailVerification && !user.emailVerified { throw AuthError.emailNotVerified }
-        let pair = try await startSession(for: user, client: client)
+        let tokens = try await startSession(for: user, client: client)
         logger.info("login", metadata: ["event": "login.succeeded", "user": "\(user.id)"])
-        return pair
+        return tokens
     }
 
-    /// Opens a session for an authenticated user and returns its first token pair.
-    public func startSession(for user: User, client: ClientInfo, now: Date = Date()) async throws -> TokenPairResponse {
+    /// Opens a session for an authenticated user and returns its first tokens. Past the per-user cap, the
+    /// least recently used live session is revoked.
+    public func startSession(for user: User, client: ClientInfo, now: Date = Date()) async throws -> IssuedTokens {
         let refreshToken = RandomToken.make()
         let session = Session(
             id: UUID(),
@@ -65,11 +94,15 @@ public struct SessionService: Sendable {
             ip: client.ip,
             revokedAt: nil
         )
-        try await database.sessions.createSession(session, refreshTokenHash: RandomToken.hash(refreshToken))
-        return try await tokenPair(user: user, sessionID: session.id, refreshToken: refreshToken, now: now)
+        try await database.sessions.createSession(
+            session,
+            refreshTokenHash: RandomToken.hash(refreshToken),
+            maxLiveSessions: accounts.maxSessionsPerUser
+        )
+        return try await issue(user: user, sessionID: session.id, refreshToken: refreshToken, now: now)
     }
 
-    public func refresh(_ presented: String, logger: Logger, now: Date = Date()) async throws -> TokenPairResponse {
+    public func refresh(_ presented: String, logger: Logger, now: Date = Date()) async throws -> IssuedTokens {
         let successor = RandomToken.make()
         let rotation = RefreshRotation(
             presentedHash: RandomToken.hash(presented),
@@ -82,11 +115,11 @@ public struct SessionService: Sendable {
         switch try await database.sessions.rotateRefreshToken(rotation) {
         case .rotated(let session, let user):
             logger.info("refresh", metadata: ["event": "refresh", "user": "\(user.id)", "session": "\(session.id)"])
-            return try await tokenPair(user: user, sessionID: session.id, refreshToken: successor, now: now)
+            return try await issue(user: user, sessionID: session.id, refreshToken: successor, now: now)
         case .replayed(let session, let user, let sealed):
             let sameSuccessor = try RefreshRotation.open(sealed, presented: presented)
             logger.info("refresh within grace", metadata: ["event": "refresh.grace", "user": "\(user.id)", "session": "\(session.id)"])
-            return try await tokenPair(user: user, sessionID: session.id, refreshToken: sameSuccessor, now: now)
+            return try await issue(user: user, sessionID: session.id, refreshToken: sameSuccessor, now: now)
         case .reused:
             logger.warning("refresh token reuse detected; session revoked", metadata: ["event": "refresh.reuse"])
             throw AuthError.refreshTokenReused
@@ -107,20 +140,27 @@ public struct SessionService: Sendable {
         logger.info("logout", metadata: ["event": "logout"])
     }
 
-    public func logoutEverywhere(_ identity: Identity, logger: Logger, now: Date = Date()) async throws {
-        try await database.sessions.revokeAllSessions(userID: identity.userID, now: now)
-        logger.info("logout everywhere", metadata: ["event": "logout.all", "user": "\(identity.userID)"])
+    /// Revokes every session of the user (the caller's own, an admin's or a command's request).
+    public func logoutEverywhere(userID: UUID, logger: Logger, now: Date = Date()) async throws {
+        try await database.sessions.revokeAllSessions(userID: userID, now: now)
+        logger.info("logout everywhere", metadata: ["event": "logout.all", "user": "\(userID)"])
     }
 
-    public func sessions(of identity: Identity, now: Date = Date()) async throws -> [SessionResponse] {
-        try await database.sessions.liveSessions(userID: identity.userID, now: now).map {
-            $0.response(currentSessionID: identity.sessionID)
+    /// A page of at most `limit` live sessions, newest first, after the one `cursor` (a `nextCursor`) names.
+    /// Throws a validation error for a cursor this server did not hand out.
+    public func sessions(ofUser userID: UUID, limit: Int, cursor: String?, now: Date = Date()) async throws -> SessionPage {
+        let after = try cursor.map { cursor in
+            guard let id = SessionCursor.decode(cursor) else { throw AuthError.validation(field: "cursor", "is not a cursor this server gave out") }
+            return id
         }
+        let found = try await database.sessions.liveSessions(userID: userID, now: now, limit: limit + 1, after: after)
+        let page = Array(found.prefix(limit))
+        return SessionPage(sessions: page, nextCursor: found.count > limit ? page.last.map { SessionCursor.encode($0.id) } : nil)
     }
 
     /// Throws `notFound` for an unknown id or another user's session.
-    public func revokeSession(id: UUID, of identity: Identity, now: Date = Date()) async throws {
-        guard try await database.sessions.revokeSession(id: id, userID: identity.userID, now: now) else {
+    public func revokeSession(id: UUID, ofUser userID: UUID, now: Date = Date()) async throws {
+        guard try await database.sessions.revokeSession(id: id, userID: userID, now: now) else {
             throw AuthError(.notFound, "No such session")
         }
     }
@@ -134,13 +174,32 @@ public struct SessionService: Sendable {
         return Identity(user: user, sessionID: token.sessionID)
     }
 
-    private func tokenPair(user: User, sessionID: UUID, refreshToken: String, now: Date) async throws -> TokenPairResponse {
-        TokenPairResponse(
+    private func issue(user: User, sessionID: UUID, refreshToken: String, now: Date) async throws -> IssuedTokens {
+        IssuedTokens(
             accessToken: try await issuer.issue(for: user, sessionID: sessionID, now: now),
             refreshToken: refreshToken,
-            expiresIn: tokens.accessTokenTTL,
-            refreshExpiresIn: tokens.refreshTokenTTL,
-            user: user.response
+            accessTokenTTL: tokens.accessTokenTTL,
+            refreshTokenTTL: tokens.refreshTokenTTL,
+            user: user,
+            sessionID: sessionID
         )
+    }
+}
+
+/// Page cursors of session lists: the last listed session's id, base64url, so clients treat it as opaque.
+enum SessionCursor {
+    static func encode(_ id: UUID) -> String {
+        Base64URL.encode(Data(id.uuidString.lowercased().utf8))
+    }
+
+    static func decode(_ cursor: String) -> UUID? {
+        Base64URL.decode(cursor).flatMap { UUID(uuidString: String(decoding: $0, as: UTF8.self)) }
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -4,26 +4,29 @@ import Foundation
 public protocol UserStore: Sendable {
     /// Inserts the user and, in the same transaction, its verification token and mail.
     /// Throws `AuthError.emailAlreadyRegistered` when the email is taken, by a deleted account too.
-    func insertUser(_ user: User, verification: (EmailToken, OutgoingMail)?) async throws
+    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?) async throws
     func user(id: UUID) async throws -> User?
     func user(email: String) async throws -> User?
     func updateName(userID: UUID, name: String, now: Date) async throws -> User?
     /// In one transaction: sets the hash, revokes every session of the user except `keepSessionID`, voids
     /// pending reset tokens and queues the notice mail.
-    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) async throws
+    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) async throws
     /// Marks the account deleted and revokes all its sessions, in one transaction.
     func softDelete(userID: UUID, now: Date) async throws
 }
 
 /// Sessions and their refresh-token chains. Only hashes of refresh tokens are stored.
 public protocol SessionStore: Sendable {
-    func createSession(_ session: Session, refreshTokenHash: Data) async throws
+    /// Stores a new session and its first refresh token; first revokes the user's least recently used live
+    /// sessions so that, with the new one, at most `maxLiveSessions` are live.
+    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int) async throws
     /// Rotates a refresh token in one transaction; the database decides concurrent races.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome
     /// The active user of a session that is neither revoked nor expired, in one query (every protected request asks).
     func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User?
-    /// The user's sessions that are neither revoked nor expired, newest first.
-    func liveSessions(userID: UUID, now: Date) async throws -> [Session]
+    /// Up to `limit` of the user's sessions that are neither revoked nor expired, newest first (by creation, then id),
+    /// starting after the session `after` when given.
+    func liveSessions(userID: UUID, now: Date, limit: Int, after: UUID?) async throws -> [Session]
     /// Returns false when no such session of that user exists.
     func revokeSession(id: UUID, userID: UUID, now: Date) async throws -> Bool
     /// Revokes the session the refresh token belongs to, whatever its state; unknown tokens are ignored.
@@ -34,21 +37,21 @@ public protocol SessionStore: Sendable {
 /// Single-use tokens sent by mail, and the outbox that carries them.
 public protocol EmailTokenStore: Sendable {
     /// Stores the token and queues its mail in one transaction. A reset token voids the user's older ones.
-    func issue(_ token: EmailToken, mail: OutgoingMail) async throws
+    func issue(_ token: EmailToken, mail: SealedMail) async throws
     /// The active user a usable (unused, unexpired) token of `purpose` belongs to.
     func owner(of tokenHash: Data, purpose: EmailToken.Purpose, now: Date) async throws -> User?
     /// Uses a verification token and marks the email verified; nil when the token is not usable.
     func verifyEmail(tokenHash: Data, now: Date) async throws -> User?
     /// In one transaction: uses the reset token, voids the user's other reset tokens, sets the password,
     /// revokes every session and queues the notice. False when the token is not usable.
-    func resetPassword(tokenHash: Data, passwordHash: String, notice: OutgoingMail, now: Date) async throws -> Bool
+    func resetPassword(tokenHash: Data, passwordHash: String, notice: SealedMail, now: Date) async throws -> Bool
 }
 
 /// Mails waiting for delivery. Claims are leases, so several instances never send one mail at the same time.
 public protocol OutboxStore: Sendable {
     /// Claims up to `limit` due mails until `leaseUntil`.
     func claimDueMails(now: Date, leaseUntil: Date, limit: Int) async throws -> [QueuedMail]
-    /// Marks the mail delivered and drops its body (it may hold a live token).
+    /// Marks the mail delivered and drops its body.
     func markSent(_ id: UUID, now: Date) async throws
     func markRetry(_ id: UUID, nextAttemptAt: Date, error: String) async throws
     func markFailed(_ id: UUID, now: Date, error: String) async throws
@@ -63,8 +66,8 @@ public protocol SigningKeyStore: Sendable {
     func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey]
 }
 
-/// Everything the services need from a database backend.
-public protocol Database: Sendable {
+/// Everything the services need from a database backend: SQLite or PostgreSQL.
+public protocol StorageBackend: Sendable {
     var users: any UserStore { get }
     var sessions: any SessionStore { get }
     var signingKeys: any SigningKeyStore { get }

@@ -22,4 +22,9 @@ enum Base64URL {
     static func encode(_ data: some Collection<UInt8>) -> String {
         Base64.encodeToString(bytes: data, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
+
+    /// Nil when `text` is not unpadded base64url.
+    static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        try? Base64.decode(string: String(text), options: [.base64UrlAlphabet, .omitPaddingCharacter])
+    }
 }

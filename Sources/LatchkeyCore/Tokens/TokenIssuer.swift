@@ -74,14 +74,19 @@ public struct TokenIssuer: Sendable {
         return try await keys.sign(claims, kid: JWKIdentifier(string: signingKid))
     }
 
-    /// Verifies signature, `alg`, `kid`, `iss`, `aud` and `exp`. Throws `tokenExpired` or `tokenInvalid`.
+    /// How far in the future `iat` and `nbf` may be: instances' clocks differ a little.
+    static let clockLeeway: Double = 30
+
+    /// Verifies signature, `alg`, `kid`, `crit`, `iss`, `aud`, `exp`, `iat`, `nbf` and the lifetime, and that no
+    /// member of header or claims appears twice. Throws `tokenExpired` or `tokenInvalid`.
     public func verify(_ token: String, now: Date) async throws -> VerifiedAccessToken {
         if let cached = cache.get(token) {
             guard Double(cached.claims.exp) > now.timeIntervalSince1970 else { throw AuthError.tokenExpired }
             return cached
         }
         let bytes = Array(token.utf8)
-        guard let (header, _, signature) = try? parser.parse(bytes, as: AccessTokenClaims.self),
+        guard Self.hasStrictSegments(token),
+            let (header, _, signature) = try? parser.parse(bytes, as: AccessTokenClaims.self),
             !signature.isEmpty,
             header.alg == configuration.algorithm.rawValue,
             let kid = header.kid, knownKids.contains(kid),
@@ -96,10 +101,27 @@ public struct TokenIssuer: Sendable {
         guard claims.iss == configuration.issuer, claims.aud == configuration.audience,
             let userID = UUID(uuidString: claims.sub), let sessionID = UUID(uuidString: claims.sid)
         else { throw AuthError.tokenInvalid }
-        guard Double(claims.exp) > now.timeIntervalSince1970 else { throw AuthError.tokenExpired }
+        let seconds = now.timeIntervalSince1970
+        guard Double(claims.iat) <= seconds + Self.clockLeeway, Double(claims.nbf ?? 0) <= seconds + Self.clockLeeway,
+            claims.exp - claims.iat <= Int64(configuration.accessTokenTTL)
+        else { throw AuthError.tokenInvalid }
+        guard Double(claims.exp) > seconds else { throw AuthError.tokenExpired }
         let verified = VerifiedAccessToken(claims: claims, userID: userID, sessionID: sessionID)
         cache.put(token, verified)
         return verified
+    }
+}
+
+extension TokenIssuer {
+    /// Header and claims are UTF-8 JSON objects with no member twice (JWTKit's decoder would keep one of
+    /// them silently), and the header names no `crit` extension: we implement none (RFC 7515 §4.1.11).
+    static func hasStrictSegments(_ token: String) -> Bool {
+        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard segments.count == 3, let header = Base64URL.decode(segments[0]), let claims = Base64URL.decode(segments[1]),
+            StrictJSON.isStrict(header), StrictJSON.isStrict(claims),
+            let headerObject = try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any]
+        else { return false }
+        return headerObject["crit"] == nil
     }
 }
 

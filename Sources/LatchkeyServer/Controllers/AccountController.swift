@@ -25,34 +25,50 @@ struct AccountController {
 
     @Sendable func updateMe(_ request: Request, context: AuthenticatedContext) async throws -> UserResponse {
         let input = try await request.decode(as: UpdateProfileRequest.self, context: context)
-        return try await accounts.updateProfile(context.identity, input).response
+        return try await accounts.updateProfile(context.identity, name: input.name).response
     }
 
     @Sendable func deleteMe(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
         let input = try await request.decode(as: DeleteAccountRequest.self, context: context)
-        try await accounts.deleteAccount(context.identity, input, logger: context.logger)
+        try await accounts.deleteAccount(context.identity, password: input.password, logger: context.logger)
         return .noContent
     }
 
     @Sendable func changePassword(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
         let input = try await request.decode(as: ChangePasswordRequest.self, context: context)
-        try await accounts.changePassword(context.identity, input, logger: context.logger)
+        try await accounts.changePassword(context.identity, current: input.currentPassword, new: input.newPassword, logger: context.logger)
         return .noContent
     }
 
     @Sendable func logoutAll(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
-        try await sessions.logoutEverywhere(context.identity, logger: context.logger)
+        try await sessions.logoutEverywhere(userID: context.identity.userID, logger: context.logger)
         return .noContent
     }
 
     @Sendable func listSessions(_ request: Request, context: AuthenticatedContext) async throws -> SessionListResponse {
-        SessionListResponse(sessions: try await sessions.sessions(of: context.identity))
+        let cursor = request.uri.queryParameters["cursor"].map(String.init)
+        let page = try await sessions.sessions(ofUser: context.identity.userID, limit: try request.pageLimit(), cursor: cursor)
+        return SessionListResponse(
+            sessions: page.sessions.map { $0.response(currentSessionID: context.identity.sessionID) },
+            nextCursor: page.nextCursor
+        )
     }
 
     /// Another user's session is a 404, like one that never existed.
     @Sendable func revokeSession(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
         guard let id = context.parameters.get("id", as: UUID.self) else { throw AuthError(.notFound, "No such session") }
-        try await sessions.revokeSession(id: id, of: context.identity)
+        try await sessions.revokeSession(id: id, ofUser: context.identity.userID)
         return .noContent
+    }
+}
+
+extension Request {
+    /// `?limit=` of a list: 1 to 200, default 50.
+    func pageLimit() throws -> Int {
+        guard let text = uri.queryParameters["limit"] else { return 50 }
+        guard let limit = Int(text), (1...200).contains(limit) else {
+            throw AuthError.validation(field: "limit", "must be a whole number from 1 to 200")
+        }
+        return limit
     }
 }

@@ -17,18 +17,20 @@ struct AuthController {
 
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RegisterResponse> {
         let input = try await request.decode(as: RegisterRequest.self, context: context)
-        let registered = try await accounts.register(input, client: context.client(request), logger: context.logger)
-        return EditedResponse(status: .created, headers: [.cacheControl: "no-store"], response: registered)
+        let account = NewAccount(email: input.email, password: input.password, name: input.name)
+        let registered = try await accounts.register(account, client: context.client(request), logger: context.logger)
+        return .noStore(RegisterResponse(user: registered.user.response, tokens: registered.tokens?.response), status: .created)
     }
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
         let input = try await request.decode(as: LoginRequest.self, context: context)
-        return .noStore(try await sessions.login(input, client: context.client(request), logger: context.logger))
+        let credentials = Credentials(email: input.email, password: input.password)
+        return .noStore(try await sessions.login(credentials, client: context.client(request), logger: context.logger).response)
     }
 
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
         let input = try await request.decode(as: RefreshRequest.self, context: context)
-        return .noStore(try await sessions.refresh(input.refreshToken, logger: context.logger))
+        return .noStore(try await sessions.refresh(input.refreshToken, logger: context.logger).response)
     }
 
     /// Idempotent: unknown tokens are a 204 too. An expired or invalid access token does not block a
@@ -52,10 +54,22 @@ struct AuthController {
     }
 }
 
-extension EditedResponse where Generator == TokenPairResponse {
-    /// Token responses must never be cached.
-    static func noStore(_ pair: TokenPairResponse) -> Self {
-        EditedResponse(headers: [.cacheControl: "no-store"], response: pair)
+extension EditedResponse {
+    /// Token responses must never be cached, by HTTP/1.1 caches (`Cache-Control`) or HTTP/1.0 ones (`Pragma`).
+    static func noStore(_ response: Generator, status: HTTPResponse.Status = .ok) -> Self {
+        EditedResponse(status: status, headers: [.cacheControl: "no-store", .pragma: "no-cache"], response: response)
+    }
+}
+
+extension IssuedTokens {
+    var response: TokenPairResponse {
+        TokenPairResponse(
+            accessToken: accessToken,
+            refreshToken: refreshToken,
+            expiresIn: accessTokenTTL,
+            refreshExpiresIn: refreshTokenTTL,
+            user: user.response
+        )
     }
 }
 

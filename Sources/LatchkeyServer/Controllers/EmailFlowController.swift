@@ -16,26 +16,26 @@ struct EmailFlowController {
 
     @Sendable func verifyEmail(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
         let input = try await request.decode(as: TokenRequest.self, context: context)
-        return try await accounts.verifyEmail(input, logger: context.logger).response
+        return try await accounts.verifyEmail(token: input.token, logger: context.logger).response
     }
 
     /// 202 with the same body whether or not the account exists.
     @Sendable func resend(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
         let input = try await request.decode(as: EmailRequest.self, context: context)
-        try await accounts.resendVerification(input, logger: context.logger)
+        try await accounts.resendVerification(to: input.email, logger: context.logger)
         return EditedResponse(status: .accepted, response: MessageResponse(message: "If the account exists and is not verified, a verification email is on its way."))
     }
 
     /// 202 with the same body whether or not the account exists.
     @Sendable func forgotPassword(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
         let input = try await request.decode(as: EmailRequest.self, context: context)
-        try await accounts.forgotPassword(input, logger: context.logger)
+        try await accounts.forgotPassword(email: input.email, logger: context.logger)
         return EditedResponse(status: .accepted, response: MessageResponse(message: "If the account exists, a password reset email is on its way."))
     }
 
     @Sendable func resetPassword(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let input = try await request.decode(as: ResetPasswordRequest.self, context: context)
-        try await accounts.resetPassword(input, logger: context.logger)
+        try await accounts.resetPassword(token: input.token, newPassword: input.newPassword, logger: context.logger)
         return .noContent
     }
 }

@@ -7,7 +7,7 @@ import Prometheus
 
 /// Health, readiness, keys, metrics and the API description.
 struct SystemController {
-    let database: any LatchkeyCore.Database
+    let database: any StorageBackend
     let issuer: TokenIssuer
     let metrics: PrometheusCollectorRegistry
 

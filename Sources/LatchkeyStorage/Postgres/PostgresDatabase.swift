@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// The PostgreSQL backend: every store shares one pooled `PostgresClient`, which must run as a service.
 /// All shared state lives here, so several instances can serve behind one load balancer.
-public struct PostgresDatabase: LatchkeyCore.Database {
+public struct PostgresDatabase: StorageBackend {
     let executor: PostgresExecutor
     let activeUsers: PostgresActiveUserBatcher
 

@@ -5,7 +5,7 @@ import PostgresNIO
 struct PostgresEmailTokenStore: EmailTokenStore {
     let executor: PostgresExecutor
 
-    func issue(_ token: EmailToken, mail: OutgoingMail) async throws {
+    func issue(_ token: EmailToken, mail: SealedMail) async throws {
         try await executor.transaction { connection in try await connection.issue(token, mail: mail, logger: executor.logger) }
     }
 
@@ -29,7 +29,7 @@ struct PostgresEmailTokenStore: EmailTokenStore {
         }
     }
 
-    func resetPassword(tokenHash: Data, passwordHash: String, notice: OutgoingMail, now: Date) async throws -> Bool {
+    func resetPassword(tokenHash: Data, passwordHash: String, notice: SealedMail, now: Date) async throws -> Bool {
         let logger = executor.logger
         return try await executor.transaction { connection in
             guard let user = try await connection.usableTokenOwner(tokenHash, purpose: .resetPassword, now: now, lock: true, logger: logger) else {
@@ -43,7 +43,7 @@ struct PostgresEmailTokenStore: EmailTokenStore {
 
 extension PostgresConnection {
     /// Stores a token and queues its mail; a new reset token voids the older ones.
-    func issue(_ token: EmailToken, mail: OutgoingMail, logger: Logger) async throws {
+    func issue(_ token: EmailToken, mail: SealedMail, logger: Logger) async throws {
         if token.purpose == .resetPassword { try await voidTokens(userID: token.userID, purpose: .resetPassword, now: token.createdAt, logger: logger) }
         _ = try await rows(
             """
@@ -73,11 +73,11 @@ extension PostgresConnection {
         return try await rows(query, logger: logger).first.map { try User(row: $0) }
     }
 
-    func enqueue(_ mail: OutgoingMail, logger: Logger) async throws {
+    func enqueue(_ mail: SealedMail, logger: Logger) async throws {
         _ = try await rows(
             """
-            INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, message_id, created_at, next_attempt_at)
-            VALUES (\(mail.id), \(mail.to), \(mail.subject), \(mail.text), \(mail.html), \(mail.messageID), \(mail.createdAt), \(mail.createdAt))
+            INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, sealed_body, message_id, created_at, next_attempt_at)
+            VALUES (\(mail.id), \(mail.to), \(mail.subject), '', '', \(mail.sealedBody), \(mail.messageID), \(mail.createdAt), \(mail.createdAt))
             """,
             logger: logger
         )
@@ -103,14 +103,14 @@ struct PostgresOutboxStore: OutboxStore {
             """
         ).map { row in
             QueuedMail(
-                mail: OutgoingMail(
+                mail: SealedMail(
                     id: try row.value("id"),
                     to: try row.value("recipient"),
                     subject: try row.value("subject"),
-                    text: try row.value("text_body"),
-                    html: try row.value("html_body"),
                     messageID: try row.value("message_id"),
-                    createdAt: try row.value("created_at")
+                    createdAt: try row.value("created_at"),
+                    body: try row.value("sealed_body", as: Data?.self).map { .sealed($0) }
+                        ?? .plain(text: try row.value("text_body"), html: try row.value("html_body"))
                 ),
                 attempts: try row.value("attempts")
             )
@@ -120,7 +120,8 @@ struct PostgresOutboxStore: OutboxStore {
     func markSent(_ id: UUID, now: Date) async throws {
         try await executor.execute(
             """
-            UPDATE mail_outbox SET sent_at = \(now), attempts = attempts + 1, claimed_until = NULL, text_body = '', html_body = ''
+            UPDATE mail_outbox SET sent_at = \(now), attempts = attempts + 1, claimed_until = NULL, text_body = '', html_body = '',
+                   sealed_body = NULL
             WHERE id = \(id)
             """
         )
@@ -139,7 +140,7 @@ struct PostgresOutboxStore: OutboxStore {
         try await executor.execute(
             """
             UPDATE mail_outbox SET attempts = attempts + 1, failed_at = \(now), claimed_until = NULL, last_error = \(error),
-                   text_body = '', html_body = ''
+                   text_body = '', html_body = '', sealed_body = NULL
             WHERE id = \(id)
             """
         )

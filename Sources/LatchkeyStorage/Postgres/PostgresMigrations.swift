@@ -89,6 +89,7 @@ enum PostgresMigrations {
                 "CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL",
             ]
         ),
+        ("0003_sealed_mail_bodies", ["ALTER TABLE mail_outbox ADD COLUMN sealed_body bytea"]),
     ]
 
     /// A fixed key for `pg_advisory_xact_lock`: "latchkey" in ASCII.

@@ -6,8 +6,8 @@ struct PostgresSessionStore: SessionStore {
     let executor: PostgresExecutor
     let activeUsers: PostgresActiveUserBatcher
 
-    func createSession(_ session: Session, refreshTokenHash: Data) async throws {
-        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash))
+    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int) async throws {
+        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash, maxLiveSessions: maxLiveSessions))
     }
 
     /// Optimistic, in one statement and no explicit transaction: it reads the state and, when the token is
@@ -46,11 +46,12 @@ struct PostgresSessionStore: SessionStore {
         try await activeUsers.activeUser(sessionID: sessionID, userID: userID, now: now)
     }
 
-    func liveSessions(userID: UUID, now: Date) async throws -> [Session] {
+    func liveSessions(userID: UUID, now: Date, limit: Int, after: UUID?) async throws -> [Session] {
         try await executor.rows(
             """
             SELECT * FROM sessions WHERE user_id = \(userID) AND revoked_at IS NULL AND expires_at > \(now)
-            ORDER BY created_at DESC
+              AND (\(after)::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM sessions WHERE id = \(after) AND user_id = \(userID)))
+            ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """
         ).map { try Session(row: $0) }
     }
@@ -77,10 +78,17 @@ struct PostgresSessionStore: SessionStore {
 
 // The statements of every login, refresh and authenticated request, prepared once per connection.
 
-/// Both rows in one statement, so one round trip and no explicit transaction.
+/// Both rows in one statement, so one round trip and no explicit transaction; it first revokes the user's
+/// least recently used live sessions past the cap (the new one counts).
 private struct CreateSessionQuery: PostgresHotQuery {
     static let sql = """
-        WITH session AS (
+        WITH over_cap AS (
+            UPDATE sessions SET revoked_at = $3
+            WHERE id IN (
+                SELECT id FROM sessions WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3
+                ORDER BY last_used_at DESC, created_at DESC OFFSET $9
+            )
+        ), session AS (
             INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
         )
@@ -88,9 +96,10 @@ private struct CreateSessionQuery: PostgresHotQuery {
         """
     var session: Session
     var refreshTokenHash: Data
+    var maxLiveSessions: Int
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 8)
+        var bindings = PostgresBindings(capacity: 9)
         bindings.append(session.id)
         bindings.append(session.userID)
         bindings.append(session.createdAt)
@@ -99,6 +108,7 @@ private struct CreateSessionQuery: PostgresHotQuery {
         bindings.append(session.userAgent)
         bindings.append(session.ip)
         try bindings.append(refreshTokenHash)
+        bindings.append(maxLiveSessions - 1)
         return bindings
     }
 }

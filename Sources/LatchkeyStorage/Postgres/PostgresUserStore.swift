@@ -5,7 +5,7 @@ import PostgresNIO
 struct PostgresUserStore: UserStore {
     let executor: PostgresExecutor
 
-    func insertUser(_ user: User, verification: (EmailToken, OutgoingMail)?) async throws {
+    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?) async throws {
         let insert: PostgresQuery = """
             INSERT INTO users (id, email, password_hash, name, role, email_verified, created_at, updated_at)
             VALUES (\(user.id), \(user.email), \(user.passwordHash), \(user.name), \(user.role.rawValue), \(user.emailVerified),
@@ -39,7 +39,7 @@ struct PostgresUserStore: UserStore {
         ).first.map { try User(row: $0) }
     }
 
-    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) async throws {
+    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) async throws {
         try await executor.transaction { connection in
             try await connection.setPassword(
                 userID: userID,
@@ -65,7 +65,7 @@ struct PostgresUserStore: UserStore {
 
 extension PostgresConnection {
     /// Everything a password change means, inside the caller's transaction (see `UserStore.changePassword`).
-    func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date, logger: Logger) async throws {
+    func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date, logger: Logger) async throws {
         _ = try await rows("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID)", logger: logger)
         _ = try await rows(
             """

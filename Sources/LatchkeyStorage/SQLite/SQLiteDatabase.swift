@@ -3,7 +3,7 @@ import GRDB
 import LatchkeyCore
 
 /// The embedded backend: one SQLite file in WAL mode (or `:memory:`), shared by the stores.
-public struct SQLiteDatabase: LatchkeyCore.Database {
+public struct SQLiteDatabase: StorageBackend {
     let writer: any DatabaseWriter
     private let sessionCache = SQLiteSessionCache()
 
@@ -17,6 +17,8 @@ public struct SQLiteDatabase: LatchkeyCore.Database {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        // What is deleted or overwritten is zeroed, not left in free pages.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         do {
             if path == ":memory:" {
                 writer = try DatabaseQueue(configuration: configuration)

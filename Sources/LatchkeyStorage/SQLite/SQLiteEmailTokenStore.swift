@@ -5,7 +5,7 @@ import LatchkeyCore
 struct SQLiteEmailTokenStore: EmailTokenStore {
     let writer: any DatabaseWriter
 
-    func issue(_ token: EmailToken, mail: OutgoingMail) async throws {
+    func issue(_ token: EmailToken, mail: SealedMail) async throws {
         try await writer.write { db in try db.issue(token, mail: mail) }
     }
 
@@ -22,7 +22,7 @@ struct SQLiteEmailTokenStore: EmailTokenStore {
         }
     }
 
-    func resetPassword(tokenHash: Data, passwordHash: String, notice: OutgoingMail, now: Date) async throws -> Bool {
+    func resetPassword(tokenHash: Data, passwordHash: String, notice: SealedMail, now: Date) async throws -> Bool {
         try await writer.write { db in
             guard let user = try db.usableTokenOwner(tokenHash, purpose: .resetPassword, now: now) else { return false }
             try db.setPassword(userID: user.id, passwordHash: passwordHash, keepSessionID: nil, notice: notice, now: now)
@@ -33,7 +33,7 @@ struct SQLiteEmailTokenStore: EmailTokenStore {
 
 extension GRDB.Database {
     /// Stores a token and queues its mail; a new reset token voids the older ones.
-    func issue(_ token: EmailToken, mail: OutgoingMail) throws {
+    func issue(_ token: EmailToken, mail: SealedMail) throws {
         if token.purpose == .resetPassword { try voidTokens(userID: token.userID, purpose: .resetPassword, now: token.createdAt) }
         try run(
             """
@@ -63,11 +63,11 @@ extension GRDB.Database {
         ).map { User(row: $0) }
     }
 
-    func enqueue(_ mail: OutgoingMail) throws {
+    func enqueue(_ mail: SealedMail) throws {
         try run(
             """
-                INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, message_id, created_at, next_attempt_at)
-                VALUES (\(mail.id.databaseText), \(mail.to), \(mail.subject), \(mail.text), \(mail.html), \(mail.messageID),
+                INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, sealed_body, message_id, created_at, next_attempt_at)
+                VALUES (\(mail.id.databaseText), \(mail.to), \(mail.subject), '', '', \(mail.sealedBody), \(mail.messageID),
                         \(mail.createdAt), \(mail.createdAt))
                 """
         )

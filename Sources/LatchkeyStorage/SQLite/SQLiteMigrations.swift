@@ -79,6 +79,9 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("0003_sealed_mail_bodies") { db in
+            try db.execute(sql: "ALTER TABLE mail_outbox ADD COLUMN sealed_body BLOB")
+        }
         return migrator
     }
 }

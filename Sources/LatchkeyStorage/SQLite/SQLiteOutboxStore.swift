@@ -26,7 +26,8 @@ struct SQLiteOutboxStore: OutboxStore {
         try await writer.write { db in
             try db.run(
                 """
-                    UPDATE mail_outbox SET sent_at = \(now), attempts = attempts + 1, claimed_until = NULL, text_body = '', html_body = ''
+                    UPDATE mail_outbox SET sent_at = \(now), attempts = attempts + 1, claimed_until = NULL, text_body = '', html_body = '',
+                           sealed_body = NULL
                     WHERE id = \(id.databaseText)
                     """
             )
@@ -50,7 +51,7 @@ struct SQLiteOutboxStore: OutboxStore {
             try db.run(
                 """
                     UPDATE mail_outbox SET attempts = attempts + 1, failed_at = \(now), claimed_until = NULL, last_error = \(error),
-                           text_body = '', html_body = ''
+                           text_body = '', html_body = '', sealed_body = NULL
                     WHERE id = \(id.databaseText)
                     """
             )
@@ -68,14 +69,13 @@ struct SQLiteOutboxStore: OutboxStore {
 extension QueuedMail {
     init(row: Row) {
         self.init(
-            mail: OutgoingMail(
+            mail: SealedMail(
                 id: row.uuid("id"),
                 to: row["recipient"],
                 subject: row["subject"],
-                text: row["text_body"],
-                html: row["html_body"],
                 messageID: row["message_id"],
-                createdAt: row["created_at"]
+                createdAt: row["created_at"],
+                body: (row["sealed_body"] as Data?).map { .sealed($0) } ?? .plain(text: row["text_body"], html: row["html_body"])
             ),
             attempts: row["attempts"]
         )

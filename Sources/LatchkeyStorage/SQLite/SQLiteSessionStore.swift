@@ -6,8 +6,18 @@ struct SQLiteSessionStore: SessionStore {
     let writer: any DatabaseWriter
     let cache: SQLiteSessionCache
 
-    func createSession(_ session: Session, refreshTokenHash: Data) async throws {
+    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int) async throws {
         try await writer.write { db in
+            try db.run(
+                """
+                    UPDATE sessions SET revoked_at = \(session.createdAt)
+                    WHERE id IN (
+                        SELECT id FROM sessions
+                        WHERE user_id = \(session.userID.databaseText) AND revoked_at IS NULL AND expires_at > \(session.createdAt)
+                        ORDER BY last_used_at DESC, created_at DESC LIMIT -1 OFFSET \(maxLiveSessions - 1)
+                    )
+                    """
+            )
             try db.run(
                 """
                     INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
@@ -106,12 +116,13 @@ struct SQLiteSessionStore: SessionStore {
         return entry.sessionExpiresAt > now ? entry.user : nil
     }
 
-    func liveSessions(userID: UUID, now: Date) async throws -> [Session] {
+    func liveSessions(userID: UUID, now: Date, limit: Int, after: UUID?) async throws -> [Session] {
         try await writer.read { db in
             try db.rows(
                 """
                     SELECT * FROM sessions WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND expires_at > \(now)
-                    ORDER BY created_at DESC
+                      AND (\(after?.databaseText) IS NULL OR (created_at, id) < (SELECT created_at, id FROM sessions WHERE id = \(after?.databaseText) AND user_id = \(userID.databaseText)))
+                    ORDER BY created_at DESC, id DESC LIMIT \(limit)
                     """
             ).map(Session.init(row:))
         }

@@ -5,7 +5,7 @@ import LatchkeyCore
 struct SQLiteUserStore: UserStore {
     let writer: any DatabaseWriter
 
-    func insertUser(_ user: User, verification: (EmailToken, OutgoingMail)?) async throws {
+    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?) async throws {
         do {
             try await writer.write { db in
                 try db.run(
@@ -43,7 +43,7 @@ struct SQLiteUserStore: UserStore {
         }
     }
 
-    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) async throws {
+    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) async throws {
         try await writer.write { db in
             try db.setPassword(userID: userID, passwordHash: passwordHash, keepSessionID: keepSessionID, notice: notice, now: now)
         }
@@ -77,7 +77,7 @@ extension User {
 extension GRDB.Database {
     /// Sets the password, revokes the user's sessions but `keepSessionID`, voids pending reset tokens and
     /// queues the notice: everything a password change means, inside the caller's transaction.
-    func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: OutgoingMail, now: Date) throws {
+    func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) throws {
         try run("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID.databaseText)")
         try run(
             """

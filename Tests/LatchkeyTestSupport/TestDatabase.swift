@@ -3,12 +3,12 @@ import GRDB
 
 /// A new, empty database for one test: a SQLite file, or — when `LATCHKEY_TEST_POSTGRES_URL` is set (scripts/test
 /// does that for its second run) — a new database on that PostgreSQL server.
-struct TestDatabase: Sendable {
-    let url: String
+public struct TestDatabase: Sendable {
+    public let url: String
 
-    static let postgresServer = ProcessInfo.processInfo.environment["LATCHKEY_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    public static let postgresServer = ProcessInfo.processInfo.environment["LATCHKEY_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    init() {
+    public init() {
         let name = "latchkey_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
         if let server = Self.postgresServer {
             _ = Self.psql(server, "CREATE DATABASE \(name)")
@@ -20,8 +20,19 @@ struct TestDatabase: Sendable {
         }
     }
 
+    /// A fixed key-encryption key for tests on PostgreSQL, base64.
+    public static let keyEncryptionKey = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="
+
+    /// What a server on this database needs besides its URL: PostgreSQL wants a key-encryption key configured
+    /// (SQLite makes a key file beside the database).
+    public var environment: [String: String] {
+        var environment = ["LATCHKEY_DATABASE_URL": url]
+        if !url.hasPrefix("sqlite:") { environment["LATCHKEY_KEY_ENCRYPTION_KEY"] = Self.keyEncryptionKey }
+        return environment
+    }
+
     /// The rows of `sql` as text, NULL columns left out; on either backend.
-    func rows(_ sql: String) async throws -> [[String: String]] {
+    public func rows(_ sql: String) async throws -> [[String: String]] {
         if url.hasPrefix("sqlite://") {
             return try await DatabaseQueue(path: String(url.dropFirst("sqlite://".count))).read { db in
                 try Row.fetchAll(db, sql: sql).map { row in
@@ -40,7 +51,7 @@ struct TestDatabase: Sendable {
     }
 
     /// Runs `sql` on its own connection, as another process would.
-    func execute(_ sql: String) async throws {
+    public func execute(_ sql: String) async throws {
         if url.hasPrefix("sqlite://") {
             try await DatabaseQueue(path: String(url.dropFirst("sqlite://".count))).write { db in try db.execute(sql: sql) }
         } else {
@@ -49,7 +60,7 @@ struct TestDatabase: Sendable {
     }
 
     @discardableResult
-    static func psql(_ url: String, _ sql: String) -> String {
+    public static func psql(_ url: String, _ sql: String) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["psql", url, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]

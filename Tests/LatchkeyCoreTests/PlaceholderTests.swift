@@ -1,0 +1,2 @@
+import LatchkeyCore
+import Testing
