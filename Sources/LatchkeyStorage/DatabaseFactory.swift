@@ -29,7 +29,7 @@ public enum DatabaseFactory {
             return (OpenedDatabase(database: database, service: nil, keyEncryptionKey: keyEncryptionKey), try await prepare(database))
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            let configuration = try PostgresDatabase.configuration(url: url)
+            let configuration = try PostgresBackend.configuration(url: url)
             guard let keyEncryptionKey = configured else {
                 // Every instance must seal and open with the same key, so none can be made up here.
                 throw ConfigurationError(
@@ -45,7 +45,7 @@ public enum DatabaseFactory {
                     return nil
                 }
                 defer { group.cancelAll() }
-                let database = PostgresDatabase(client: setupClient, logger: logger)
+                let database = PostgresBackend(client: setupClient, logger: logger)
                 do {
                     try await database.migrate()
                 } catch {
@@ -54,7 +54,7 @@ public enum DatabaseFactory {
                 return try await prepare(database)
             }
             let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-            return (OpenedDatabase(database: PostgresDatabase(client: client, logger: logger), service: client, keyEncryptionKey: keyEncryptionKey), prepared)
+            return (OpenedDatabase(database: PostgresBackend(client: client, logger: logger), service: client, keyEncryptionKey: keyEncryptionKey), prepared)
         }
         throw ConfigurationError("LATCHKEY_DATABASE_URL must start with sqlite:// or postgres://, not '\(redacted(url))'.")
     }
@@ -72,9 +72,9 @@ public enum DatabaseFactory {
         return path
     }
 
-    private static func openSQLite(url: String) throws -> SQLiteDatabase {
+    private static func openSQLite(url: String) throws -> SQLiteBackend {
         let path = try sqlitePath(url: url)
-        let database = try SQLiteDatabase(path: path)
+        let database = try SQLiteBackend(path: path)
         do {
             try database.migrate()
         } catch {

@@ -5,7 +5,6 @@ public protocol UserStore: Sendable {
     /// Inserts the user and, in the same transaction, its verification token and mail.
     /// Throws `AuthError.emailAlreadyRegistered` when the email is taken, by a deleted account too.
     func insertUser(_ user: User, verification: (EmailToken, SealedMail)?) async throws
-    func user(id: UUID) async throws -> User?
     func user(email: String) async throws -> User?
     func updateName(userID: UUID, name: String, now: Date) async throws -> User?
     /// In one transaction: sets the hash, revokes every session of the user except `keepSessionID`, voids

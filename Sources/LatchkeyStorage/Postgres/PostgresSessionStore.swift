@@ -72,7 +72,7 @@ struct PostgresSessionStore: SessionStore {
     }
 
     func revokeAllSessions(userID: UUID, now: Date) async throws {
-        try await executor.execute("UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL")
+        try await executor.execute(.revokeSessions(userID: userID, now: now))
     }
 }
 
@@ -150,20 +150,5 @@ private struct RotateOrReadQuery: PostgresHotQuery {
         try bindings.append(rotation.presentedHash)
         bindings.append(rotation.sessionExpiresAt)
         return bindings
-    }
-}
-
-extension Session {
-    init(row: PostgresRandomAccessRow) throws {
-        self.init(
-            id: try row.value("id"),
-            userID: try row.value("user_id"),
-            createdAt: try row.value("created_at"),
-            lastUsedAt: try row.value("last_used_at"),
-            expiresAt: try row.value("expires_at"),
-            userAgent: try row.value("user_agent"),
-            ip: try row.value("ip"),
-            revokedAt: try row.value("revoked_at")
-        )
     }
 }

@@ -21,9 +21,7 @@ struct PostgresSigningKeyStore: SigningKeyStore {
                     logger: logger
                 )
             }
-            return try await connection.rows(query, logger: logger).map { row in
-                SigningKey(kid: try row.value("kid"), algorithm: algorithm, privateKey: try row.value("private_key"), createdAt: try row.value("created_at"))
-            }
+            return try await connection.rows(query, logger: logger).map { try SigningKey(row: $0) }
         }
     }
 }

@@ -25,10 +25,6 @@ struct PostgresUserStore: UserStore {
         }
     }
 
-    func user(id: UUID) async throws -> User? {
-        try await executor.rows("SELECT * FROM users WHERE id = \(id)").first.map { try User(row: $0) }
-    }
-
     func user(email: String) async throws -> User? {
         try await executor.rows(UserByEmailQuery(email: email)).first.map { try User(row: $0) }
     }
@@ -55,27 +51,8 @@ struct PostgresUserStore: UserStore {
     func softDelete(userID: UUID, now: Date) async throws {
         try await executor.transaction { connection in
             _ = try await connection.rows("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID)", logger: executor.logger)
-            _ = try await connection.rows(
-                "UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL",
-                logger: executor.logger
-            )
+            _ = try await connection.rows(.revokeSessions(userID: userID, now: now), logger: executor.logger)
         }
-    }
-}
-
-extension PostgresConnection {
-    /// Everything a password change means, inside the caller's transaction (see `UserStore.changePassword`).
-    func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date, logger: Logger) async throws {
-        _ = try await rows("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID)", logger: logger)
-        _ = try await rows(
-            """
-            UPDATE sessions SET revoked_at = \(now)
-            WHERE user_id = \(userID) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keepSessionID)
-            """,
-            logger: logger
-        )
-        try await voidTokens(userID: userID, purpose: .resetPassword, now: now, logger: logger)
-        try await enqueue(notice, logger: logger)
     }
 }
 
@@ -88,22 +65,5 @@ private struct UserByEmailQuery: PostgresHotQuery {
         var bindings = PostgresBindings(capacity: 1)
         bindings.append(email)
         return bindings
-    }
-}
-
-extension User {
-    /// `prefix` reads the columns of a join that renamed them (`u.email AS u_email`).
-    init(row: PostgresRandomAccessRow, prefix: String = "") throws {
-        self.init(
-            id: try row.value(prefix + "id"),
-            email: try row.value(prefix + "email"),
-            passwordHash: try row.value(prefix + "password_hash"),
-            name: try row.value(prefix + "name"),
-            role: Role(rawValue: try row.value(prefix + "role")) ?? .user,
-            emailVerified: try row.value(prefix + "email_verified"),
-            createdAt: try row.value(prefix + "created_at"),
-            updatedAt: try row.value(prefix + "updated_at"),
-            deletedAt: try row.value(prefix + "deleted_at")
-        )
     }
 }

@@ -65,19 +65,3 @@ struct SQLiteOutboxStore: OutboxStore {
         }
     }
 }
-
-extension QueuedMail {
-    init(row: Row) {
-        self.init(
-            mail: SealedMail(
-                id: row.uuid("id"),
-                to: row["recipient"],
-                subject: row["subject"],
-                messageID: row["message_id"],
-                createdAt: row["created_at"],
-                body: (row["sealed_body"] as Data?).map { .sealed($0) } ?? .plain(text: row["text_body"], html: row["html_body"])
-            ),
-            attempts: row["attempts"]
-        )
-    }
-}

@@ -152,23 +152,6 @@ struct SQLiteSessionStore: SessionStore {
     }
 
     func revokeAllSessions(userID: UUID, now: Date) async throws {
-        try await writer.write { db in
-            try db.run("UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL")
-        }
-    }
-}
-
-extension Session {
-    init(row: Row) {
-        self.init(
-            id: row.uuid("id"),
-            userID: row.uuid("user_id"),
-            createdAt: row["created_at"],
-            lastUsedAt: row["last_used_at"],
-            expiresAt: row["expires_at"],
-            userAgent: row["user_agent"],
-            ip: row["ip"],
-            revokedAt: row["revoked_at"]
-        )
+        try await writer.write { db in try db.revokeSessions(userID: userID, now: now) }
     }
 }

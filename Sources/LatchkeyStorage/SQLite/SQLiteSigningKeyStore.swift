@@ -18,9 +18,7 @@ struct SQLiteSigningKeyStore: SigningKeyStore {
                         """
                 )
             }
-            return try db.rows(query).map { row in
-                SigningKey(kid: row["kid"], algorithm: algorithm, privateKey: row["private_key"], createdAt: row["created_at"])
-            }
+            return try db.rows(query).map(SigningKey.init(row:))
         }
     }
 }

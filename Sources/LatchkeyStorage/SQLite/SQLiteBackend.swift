@@ -3,7 +3,7 @@ import GRDB
 import LatchkeyCore
 
 /// The embedded backend: one SQLite file in WAL mode (or `:memory:`), shared by the stores.
-public struct SQLiteDatabase: StorageBackend {
+public struct SQLiteBackend: StorageBackend {
     let writer: any DatabaseWriter
     private let sessionCache = SQLiteSessionCache()
 
@@ -39,44 +39,4 @@ public struct SQLiteDatabase: StorageBackend {
     public func ping() async throws {
         _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
-}
-
-extension UUID {
-    /// Ids are stored as lower-case text, readable in a SQL shell.
-    var databaseText: String { uuidString.lowercased() }
-}
-
-extension Row {
-    func uuid(_ column: String) -> UUID {
-        UUID(uuidString: self[column] as String)!
-    }
-}
-
-extension GRDB.Database {
-    /// One row of a query whose interpolations are bound as parameters. Statements are prepared once per connection.
-    func row(_ sql: SQL) throws -> Row? {
-        try SQLRequest<Row>(literal: sql, cached: true).fetchOne(self)
-    }
-
-    func rows(_ sql: SQL) throws -> [Row] {
-        try SQLRequest<Row>(literal: sql, cached: true).fetchAll(self)
-    }
-
-    /// Executes one statement whose interpolations are bound as parameters, prepared once per connection.
-    func run(_ sql: SQL) throws {
-        try cachedStatement(literal: sql).execute()
-    }
-}
-
-extension SQLInterpolation {
-    /// Binds a date as the text GRDB stores ("yyyy-MM-dd HH:mm:ss.SSS", UTC), formatted by Foundation's
-    /// ISO 8601 style: GRDB's own DateFormatter costs several microseconds per bound date on Linux.
-    mutating func appendInterpolation(_ date: Date) {
-        appendInterpolation(date.formatted(Date.databaseStyle))
-    }
-}
-
-extension Date {
-    fileprivate static let databaseStyle = ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt)
-        .year().month().day().time(includingFractionalSeconds: true)
 }

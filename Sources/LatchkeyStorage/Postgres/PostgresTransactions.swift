@@ -3,57 +3,6 @@ import LatchkeyCore
 import Logging
 import PostgresNIO
 
-/// The PostgreSQL backend: every store shares one pooled `PostgresClient`, which must run as a service.
-/// All shared state lives here, so several instances can serve behind one load balancer.
-public struct PostgresDatabase: StorageBackend {
-    let executor: PostgresExecutor
-    let activeUsers: PostgresActiveUserBatcher
-
-    public var users: any UserStore { PostgresUserStore(executor: executor) }
-    public var sessions: any SessionStore { PostgresSessionStore(executor: executor, activeUsers: activeUsers) }
-    public var signingKeys: any SigningKeyStore { PostgresSigningKeyStore(executor: executor) }
-    public var emailTokens: any EmailTokenStore { PostgresEmailTokenStore(executor: executor) }
-    public var outbox: any OutboxStore { PostgresOutboxStore(executor: executor) }
-
-    init(client: PostgresClient, logger: Logger) {
-        executor = PostgresExecutor(client: client, logger: logger)
-        activeUsers = PostgresActiveUserBatcher(executor: executor)
-    }
-
-    public func ping() async throws {
-        _ = try await executor.rows("SELECT 1")
-    }
-
-    func migrate() async throws {
-        try await executor.bounded(timeout: .seconds(60)) { try await PostgresMigrations.migrate(executor.client, logger: executor.logger) }
-    }
-
-    /// `postgres://user:pass@host:port/db[?sslmode=require]` as client configuration.
-    static func configuration(url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), let host = components.host, let user = components.user,
-            ["postgres", "postgresql"].contains(components.scheme ?? "")
-        else { throw ConfigurationError("LATCHKEY_DATABASE_URL must look like postgres://user:password@host:5432/database.") }
-        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-        let tls: PostgresClient.Configuration.TLS =
-            switch sslMode {
-            case "require", "verify-ca", "verify-full": .require(.makeClientConfiguration())
-            case "prefer": .prefer(.makeClientConfiguration())
-            default: .disable
-            }
-        let database = components.path.split(separator: "/").first.map(String.init)
-        var configuration = PostgresClient.Configuration(
-            host: host,
-            port: components.port ?? 5432,
-            username: user.removingPercentEncoding ?? user,
-            password: components.password?.removingPercentEncoding,
-            database: database,
-            tls: tls
-        )
-        configuration.options.connectTimeout = .seconds(3)
-        return configuration
-    }
-}
-
 /// Runs queries with a time bound: when the database is unreachable a request fails with
 /// `SERVICE_UNAVAILABLE` in seconds instead of hanging.
 struct PostgresExecutor: Sendable {
@@ -124,12 +73,60 @@ extension PostgresConnection {
     }
 }
 
-extension PostgresRandomAccessRow {
-    func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
-        try self[column].decode(T.self)
+extension PostgresConnection {
+    /// Stores a token and queues its mail; a new reset token voids the older ones.
+    func issue(_ token: EmailToken, mail: SealedMail, logger: Logger) async throws {
+        if token.purpose == .resetPassword { try await voidTokens(userID: token.userID, purpose: .resetPassword, now: token.createdAt, logger: logger) }
+        _ = try await rows(
+            """
+            INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at)
+            VALUES (\(token.hash), \(token.userID), \(token.purpose.rawValue), \(token.createdAt), \(token.expiresAt))
+            """,
+            logger: logger
+        )
+        try await enqueue(mail, logger: logger)
+    }
+
+    func voidTokens(userID: UUID, purpose: EmailToken.Purpose, now: Date, logger: Logger) async throws {
+        _ = try await rows(
+            "UPDATE email_tokens SET used_at = \(now) WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND used_at IS NULL",
+            logger: logger
+        )
+    }
+
+    /// With `lock`, the token row stays locked until the transaction ends, so a token is used once even by concurrent requests.
+    func usableTokenOwner(_ hash: Data, purpose: EmailToken.Purpose, now: Date, lock: Bool, logger: Logger) async throws -> User? {
+        let query: PostgresQuery = try """
+            SELECT u.* FROM email_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = \(hash) AND t.purpose = \(purpose.rawValue) AND t.used_at IS NULL AND t.expires_at > \(now)
+              AND u.deleted_at IS NULL
+            \(unescaped: lock ? "FOR UPDATE OF t" : "")
+            """
+        return try await rows(query, logger: logger).first.map { try User(row: $0) }
+    }
+
+    func enqueue(_ mail: SealedMail, logger: Logger) async throws {
+        _ = try await rows(
+            """
+            INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, sealed_body, message_id, created_at, next_attempt_at)
+            VALUES (\(mail.id), \(mail.to), \(mail.subject), '', '', \(mail.sealedBody), \(mail.messageID), \(mail.createdAt), \(mail.createdAt))
+            """,
+            logger: logger
+        )
+    }
+
+    /// Everything a password change means, inside the caller's transaction (see `UserStore.changePassword`).
+    func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date, logger: Logger) async throws {
+        _ = try await rows("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID)", logger: logger)
+        _ = try await rows(.revokeSessions(userID: userID, except: keepSessionID, now: now), logger: logger)
+        try await voidTokens(userID: userID, purpose: .resetPassword, now: now, logger: logger)
+        try await enqueue(notice, logger: logger)
     }
 }
 
-extension PSQLError {
-    var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
+extension PostgresQuery {
+    /// Revokes the user's live sessions, all but `keep`: in a transaction of its own or inside another.
+    static func revokeSessions(userID: UUID, except keep: UUID? = nil, now: Date) -> PostgresQuery {
+        "UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keep)"
+    }
 }
