@@ -1,2 +1,0 @@
-import LatchkeyCore
-import Testing
