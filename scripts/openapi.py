@@ -28,6 +28,12 @@ def obj(required, **properties):
     return {"type": "object", "required": required, "properties": properties}
 
 
+EMAIL_RULE = ("An RFC 5321 mailbox in dot-atom form: local part at most 64 bytes with no <>()[]\\,;:\" or spaces and no leading, "
+              "trailing or doubled dot; a domain of at least two LDH labels or an IDN; at most 254 bytes in all.")
+PASSWORD_RULE = ("8+ characters with a letter, a digit and a symbol; at most 72 UTF-8 bytes (maxLength counts characters, so fewer "
+                 "characters may already be too many bytes); no NUL or control characters; not a common password. Compared in Unicode NFC.")
+NAME_RULE = "Trimmed; no control, format, line- or paragraph-separator characters."
+
 SCHEMAS = {
     "ErrorCode": {"type": "string", "enum": list(ERRORS)},
     "FieldError": obj(["field", "message"], field=string(), message=string()),
@@ -38,7 +44,8 @@ SCHEMAS = {
     },
     "User": obj(["id", "email", "name", "role", "emailVerified", "createdAt", "updatedAt"],
                 id=string(format="uuid", description="Lower-case UUID; equals the access token's sub."),
-                email=string(format="email", description="Trimmed and lower-cased."),
+                email=string(format="email", maxLength=254,
+                             description="The stored form: trimmed, lower-cased, Unicode NFC, the domain IDNA-encoded (u@bücher.example is u@xn--bcher-kva.example)."),
                 name=string(), role=string(enum=["user", "admin"]), emailVerified={"type": "boolean"},
                 createdAt=string(format="date-time"), updatedAt=string(format="date-time")),
     "TokenPair": obj(["accessToken", "refreshToken", "tokenType", "expiresIn", "refreshExpiresIn", "user"],
@@ -58,24 +65,27 @@ SCHEMAS = {
                    expiresAt=string(format="date-time"), userAgent={"type": ["string", "null"]},
                    ip={"type": ["string", "null"]},
                    current={"type": "boolean", "description": "The session of the access token used for this request."}),
-    "SessionList": obj(["sessions"], sessions={"type": "array", "items": ref("Session")}),
+    "SessionList": obj(["sessions"], sessions={"type": "array", "items": ref("Session")},
+                       nextCursor=string(description="Pass as ?cursor= for the next page; absent on the last page.")),
     "Status": obj(["status"], status=string(enum=["ok"])),
     "Accepted": {**obj(["success", "message"], success={"const": True}, message=string()),
                  "description": "The same body whether or not the account exists."},
-    "EmailRequest": obj(["email"], email=string()),
+    "EmailRequest": obj(["email"], email=string(description="Any string: the answer is the same whether or not it is an address with an account.")),
     "TokenRequest": obj(["token"], token=string(description="The token from the emailed link.")),
-    "ResetPasswordRequest": obj(["token", "newPassword"], token=string(), newPassword=string(description="The same policy as registration.")),
+    "ResetPasswordRequest": obj(["token", "newPassword"], token=string(),
+                                newPassword=string(minLength=8, maxLength=72, description="The same policy as registration.")),
     "JWKS": obj(["keys"], keys={"type": "array", "items": {"type": "object", "description": "A public JWK with kid and alg."}}),
-    "RegisterRequest": obj(["email", "password", "name"], email=string(format="email"),
-                           password=string(description="8+ characters with a letter, a digit and a symbol; at most 72 UTF-8 bytes; no NUL or control characters; not a common password."),
-                           name=string(minLength=1, maxLength=100)),
+    "RegisterRequest": obj(["email", "password", "name"],
+                           email=string(format="email", maxLength=254, description=EMAIL_RULE),
+                           password=string(minLength=8, maxLength=72, description=PASSWORD_RULE),
+                           name=string(minLength=1, maxLength=100, description=NAME_RULE)),
     "LoginRequest": obj(["email", "password"], email=string(), password=string()),
     "RefreshRequest": obj(["refreshToken"], refreshToken=string()),
-    "LogoutRequest": obj([], refreshToken=string(description="Optional when a Bearer token is sent.")),
-    "UpdateProfileRequest": obj(["name"], name=string(minLength=1, maxLength=100)),
+    "LogoutRequest": obj([], refreshToken={"type": ["string", "null"], "description": "Optional (absent or null) when a Bearer token is sent."}),
+    "UpdateProfileRequest": obj(["name"], name=string(minLength=1, maxLength=100, description=NAME_RULE)),
     "DeleteAccountRequest": obj(["password"], password=string()),
     "ChangePasswordRequest": obj(["currentPassword", "newPassword"], currentPassword=string(),
-                                 newPassword=string(description="The same policy as registration.")),
+                                 newPassword=string(minLength=8, maxLength=72, description="The same policy as registration.")),
 }
 
 
@@ -92,7 +102,7 @@ def errors(*codes):
 
 JSON_BODY = ("INVALID_JSON", "VALIDATION_ERROR", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE")
 BEARER = ("TOKEN_MISSING", "TOKEN_EXPIRED", "TOKEN_INVALID")
-NO_STORE = {"Cache-Control": {"schema": string(const="no-store")}}
+NO_STORE = {"Cache-Control": {"schema": string(const="no-store")}, "Pragma": {"schema": string(const="no-cache")}}
 
 
 def op(summary, success, body=None, bearer=False, error_codes=(), extra=None, database=True):
@@ -140,7 +150,12 @@ PATHS = {
     "/auth/change-password": {"post": op("Change the password; every other session is revoked", NO_CONTENT,
                                          ("ChangePasswordRequest", True), bearer=True,
                                          error_codes=JSON_BODY + BEARER + ("INVALID_CREDENTIALS",))},
-    "/auth/sessions": {"get": op("Live sessions of the user, newest first", ok("SessionList"), bearer=True, error_codes=BEARER)},
+    "/auth/sessions": {"get": op("Live sessions of the user, newest first, a page at a time", ok("SessionList"), bearer=True,
+                                 error_codes=BEARER + ("VALIDATION_ERROR",),
+                                 extra={"parameters": [
+                                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                                     {"name": "cursor", "in": "query", "schema": string(description="nextCursor of the previous page.")},
+                                 ]})},
     "/auth/sessions/{id}": {"delete": op("Revoke a session", NO_CONTENT, bearer=True, error_codes=BEARER + ("NOT_FOUND",),
                                          extra={"parameters": [{"name": "id", "in": "path", "required": True, "schema": string(format="uuid")}],
                                                 "description": "Another user's session, or an unknown id, is a 404."})},
@@ -167,8 +182,8 @@ DOCUMENT = {
     "openapi": "3.1.0",
     "info": {
         "title": "Latchkey",
-        "version": "1.0.0",
-        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY and Referrer-Policy: no-referrer. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). A known path with another method is a 405 with Allow. Bodies over the limit (64 KiB) are a 413. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds.",
+        "version": "2.0.0",
+        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY and Referrer-Policy: no-referrer. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over the limit (64 KiB) are a 413. A connection that sends part of a request and then nothing for 10 s, or sits idle for 60 s, is closed. Token answers carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds.",
     },
     "paths": PATHS,
     "components": {
@@ -176,6 +191,15 @@ DOCUMENT = {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
     },
 }
+
+# HEAD on every GET route, as RFC 9110 asks: the GET's status and headers, no body.
+for methods in PATHS.values():
+    if "get" in methods:
+        head = json.loads(json.dumps(methods["get"]))
+        head["summary"] = "The headers of GET"
+        for response in head["responses"].values():
+            response.pop("content", None)
+        methods["head"] = head
 
 if __name__ == "__main__":
     target = pathlib.Path(__file__).resolve().parent.parent / "Sources/LatchkeyServer/Resources/openapi.json"

@@ -40,7 +40,7 @@ import Testing
 }
 
 @Suite struct NameRuleTests {
-    @Test(arguments: ["a\u{2028}b", "a\u{2029}b", "a\u{200B}b", "a\u{200E}b", "a\u{202E}b", "a\u{FEFF}b", "a\u{0000}b", "a\u{007F}b", "a\u{0085}b", "\u{E000}"])
+    @Test(arguments: ["a\u{2028}b", "a\u{2029}b", "a\u{200B}b", "a\u{200E}b", "a\u{202E}b", "a\u{FEFF}b", "a\u{0000}b", "a\u{007F}b", "a\u{0085}b"])
     func refusesControlFormatAndSeparatorCharacters(name: String) {
         #expect(AccountService.nameProblems(name).map(\.field) == ["name"])
     }

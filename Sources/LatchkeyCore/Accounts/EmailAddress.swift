@@ -60,7 +60,7 @@ extension Unicode.Scalar {
     /// characters that change how text is laid out or read rather than what it says.
     var isControlOrSeparator: Bool {
         switch properties.generalCategory {
-        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned: true
+        case .control, .format, .lineSeparator, .paragraphSeparator: true
         default: false
         }
     }

@@ -46,7 +46,7 @@ struct AccountController {
     }
 
     @Sendable func listSessions(_ request: Request, context: AuthenticatedContext) async throws -> SessionListResponse {
-        let cursor = request.uri.queryParameters["cursor"].map(String.init)
+        let cursor = request.uri.queryParameters["cursor"].flatMap { $0.isEmpty ? nil : String($0) }
         let page = try await sessions.sessions(ofUser: context.identity.userID, limit: try request.pageLimit(), cursor: cursor)
         return SessionListResponse(
             sessions: page.sessions.map { $0.response(currentSessionID: context.identity.sessionID) },
