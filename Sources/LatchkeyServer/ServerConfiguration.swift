@@ -28,11 +28,12 @@ public struct ServerConfiguration: Sendable {
         address = try ListenAddress(reader: reader)
         databaseURL = reader.text("databaseUrl", isSecret: true) ?? databaseURL
         maxBodySize = try reader.integer("maxBodySize", default: maxBodySize, in: 1024...(16 * 1024 * 1024))
-        corsOrigins = Set((reader.text("corsOrigins") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        corsOrigins = Set(
+            (reader.text("corsOrigins") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        )
         requestHeaderTimeout = try reader.seconds("requestHeaderTimeout", default: requestHeaderTimeout)
         idleTimeout = try reader.seconds("idleTimeout", default: idleTimeout)
         logLevel = try reader.choice("logLevel", default: logLevel)
         logFormat = try reader.choice("logFormat", default: logFormat)
     }
 }
-

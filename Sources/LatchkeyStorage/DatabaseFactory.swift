@@ -49,12 +49,17 @@ public enum DatabaseFactory {
                 do {
                     try await database.migrate()
                 } catch {
-                    throw ConfigurationError("LATCHKEY_DATABASE_URL: cannot migrate the PostgreSQL database at \(redacted(url)) (\(String(reflecting: error))).")
+                    throw ConfigurationError(
+                        "LATCHKEY_DATABASE_URL: cannot migrate the PostgreSQL database at \(redacted(url)) (\(String(reflecting: error)))."
+                    )
                 }
                 return try await prepare(database)
             }
             let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-            return (OpenedDatabase(database: PostgresBackend(client: client, logger: logger), service: client, keyEncryptionKey: keyEncryptionKey), prepared)
+            return (
+                OpenedDatabase(database: PostgresBackend(client: client, logger: logger), service: client, keyEncryptionKey: keyEncryptionKey),
+                prepared
+            )
         }
         throw ConfigurationError("LATCHKEY_DATABASE_URL must start with sqlite:// or postgres://, not '\(redacted(url))'.")
     }

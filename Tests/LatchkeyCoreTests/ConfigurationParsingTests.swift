@@ -29,7 +29,9 @@ import Testing
         for (text, value) in [("true", true), ("ON", true), ("1", true), ("no", false), ("off", false)] {
             #expect(try reader(["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": text]).flag("requireEmailVerification", default: !value) == value)
         }
-        #expect(throws: ConfigurationError.self) { try reader(["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "maybe"]).flag("requireEmailVerification", default: true) }
+        #expect(throws: ConfigurationError.self) {
+            try reader(["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "maybe"]).flag("requireEmailVerification", default: true)
+        }
         #expect(try reader(["LATCHKEY_JWT_ALGORITHM": "es256"]).choice("jwt.algorithm", default: SigningAlgorithm.eddsa) == .es256)
     }
 

@@ -28,7 +28,9 @@ import Testing
 
     @Test func malformedAndDeeplyNestedJSON() async throws {
         try await TestApp().run { client in
-            for body in ["{", "", "{\"email\": }", "nul", String(repeating: "[", count: 30_000), "{\"a\":" + String(repeating: "{\"a\":", count: 5000)] {
+            for body in [
+                "{", "", "{\"email\": }", "nul", String(repeating: "[", count: 30_000), "{\"a\":" + String(repeating: "{\"a\":", count: 5000),
+            ] {
                 let response = try await client.request(.post, "/auth/login", body: body)
                 #expect(response.status == .badRequest)
                 #expect(response.error?.error == .invalidJSON)

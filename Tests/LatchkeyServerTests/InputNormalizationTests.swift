@@ -3,8 +3,8 @@ import Hummingbird
 import HummingbirdBcrypt
 import HummingbirdTesting
 import LatchkeyAPI
-import NIOCore
 import LatchkeyTestSupport
+import NIOCore
 import Testing
 
 /// v2's refinements of what the server accepts: one stored form per mailbox and per password, names without
@@ -17,7 +17,8 @@ import Testing
     @Test func emailsMustBeDotAtomMailboxes() async throws {
         try await TestApp().run { client in
             let longLocal = String(repeating: "a", count: 65) + "@example.com"
-            let longAddress = "a@" + Array(repeating: String(repeating: "b", count: 60), count: 4).joined(separator: ".") + ".example.com"  // 257 bytes
+            // 257 bytes.
+            let longAddress = "a@" + Array(repeating: String(repeating: "b", count: 60), count: 4).joined(separator: ".") + ".example.com"
             for email in [
                 "<script>@x.test", "a b@x.test", "a..b@x.test", ".a@x.test", "a.@x.test", "a(b)@x.test", "\"a\"@x.test", "a,b@x.test", "a;b@x.test",
                 "a:b@x.test", "a\\b@x.test", "a[b]@x.test", "a@b", "a@[127.0.0.1]", "a@-x.test", "a@x_y.test", "a@x..test", "a@@x.test", "@x.test",

@@ -199,7 +199,8 @@ import Testing
             for _ in 0..<100 where try await !app.database.rows("SELECT id FROM mail_outbox WHERE sent_at IS NULL").isEmpty {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let dump = try await app.database.rows("SELECT * FROM mail_outbox").description
+            let dump =
+                try await app.database.rows("SELECT * FROM mail_outbox").description
                 + (try await app.database.rows("SELECT * FROM email_tokens").description)
             #expect(!dump.contains(token))
             let url = app.database.url

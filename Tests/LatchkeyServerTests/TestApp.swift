@@ -4,9 +4,9 @@ import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
 import LatchkeyServer
+import LatchkeyTestSupport
 import Logging
 import NIOCore
-import LatchkeyTestSupport
 import Testing
 
 /// A fresh server on its own database, configured through environment variable names exactly as a user would.
@@ -71,7 +71,11 @@ struct Client: Sendable {
     }
 
     /// Registers a user with a valid password and returns the token pair (verification is off by default).
-    func register(email: String = "user-\(UUID())@example.com", password: String = "Tr1cky!pass", name: String = "Ada") async throws
+    func register(
+        email: String = "user-\(UUID())@example.com",
+        password: String = "Tr1cky!pass",
+        name: String = "Ada"
+    ) async throws
         -> RegisterResponse
     {
         let response = try await request(.post, "/auth/register", json: ["email": email, "password": password, "name": name])

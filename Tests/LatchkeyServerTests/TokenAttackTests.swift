@@ -31,7 +31,12 @@ import Testing
         }
     }
 
-    func expectRefused(_ client: Client, _ token: String, _ code: ErrorCode = .tokenInvalid, sourceLocation: SourceLocation = #_sourceLocation)
+    func expectRefused(
+        _ client: Client,
+        _ token: String,
+        _ code: ErrorCode = .tokenInvalid,
+        sourceLocation: SourceLocation = #_sourceLocation
+    )
         async throws
     {
         let response = try await client.request(.get, "/auth/me", bearer: token)

@@ -31,7 +31,10 @@ extension AccountService {
             guard let email = EmailAddress.normalized(email), let user = try await database.users.user(email: email), user.isActive else { return }
             let now = Date()
             let (secret, token) = emailToken(for: user, purpose: .resetPassword, lifetime: tokens.resetTokenTTL, now: now)
-            try await database.emailTokens.issue(token, mail: try composer.passwordReset(to: user, token: secret, validFor: tokens.resetTokenTTL, now: now))
+            try await database.emailTokens.issue(
+                token,
+                mail: try composer.passwordReset(to: user, token: secret, validFor: tokens.resetTokenTTL, now: now)
+            )
             logger.info("password reset mail queued", metadata: ["event": "password.reset.requested", "user": "\(user.id)"])
         }
     }

@@ -52,11 +52,12 @@ public struct MailConfiguration: Sendable {
         // Encrypted by default, except to a relay on this machine.
         let local = ["127.0.0.1", "localhost", "::1"].contains(smtpHost)
         smtpTLS = try reader.choice("smtp.tls", default: local ? .none : .starttls)
-        let defaultPort = switch smtpTLS {
-        case .none: 25
-        case .starttls: 587
-        case .tls: 465
-        }
+        let defaultPort =
+            switch smtpTLS {
+            case .none: 25
+            case .starttls: 587
+            case .tls: 465
+            }
         smtpPort = try reader.integer("smtp.port", default: defaultPort, in: 1...65535)
         smtpCAFile = reader.text("smtp.caFile")
         if let smtpCAFile, !FileManager.default.isReadableFile(atPath: smtpCAFile) {

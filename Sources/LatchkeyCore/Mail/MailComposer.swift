@@ -34,7 +34,8 @@ public struct MailComposer: Sendable {
     /// `86400` → "24 hours", `1800` → "30 minutes".
     static func describe(_ seconds: Int) -> String {
         let (amount, unit) =
-            seconds >= 3600 && seconds % 3600 == 0 ? (seconds / 3600, "hour") : seconds >= 60 && seconds % 60 == 0 ? (seconds / 60, "minute") : (seconds, "second")
+            seconds >= 3600 && seconds % 3600 == 0
+            ? (seconds / 3600, "hour") : seconds >= 60 && seconds % 60 == 0 ? (seconds / 60, "minute") : (seconds, "second")
         return "\(amount) \(unit)\(amount == 1 ? "" : "s")"
     }
 

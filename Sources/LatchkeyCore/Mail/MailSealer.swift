@@ -18,7 +18,14 @@ public struct MailSealer: Sendable {
         let body = try JSONEncoder().encode(Body(text: mail.text, html: mail.html))
         // The mail id is authenticated with the body: a sealed body moved to another row does not open.
         let sealed = try AES.GCM.seal(body, using: key, authenticating: Data(mail.id.uuidString.utf8)).combined!
-        return SealedMail(id: mail.id, to: mail.to, subject: mail.subject, messageID: mail.messageID, createdAt: mail.createdAt, body: .sealed(sealed))
+        return SealedMail(
+            id: mail.id,
+            to: mail.to,
+            subject: mail.subject,
+            messageID: mail.messageID,
+            createdAt: mail.createdAt,
+            body: .sealed(sealed)
+        )
     }
 
     public func open(_ mail: SealedMail) throws -> OutgoingMail {
@@ -32,6 +39,14 @@ public struct MailSealer: Sendable {
             let body = try JSONDecoder().decode(Body.self, from: opened)
             (text, html) = (body.text, body.html)
         }
-        return OutgoingMail(id: mail.id, to: mail.to, subject: mail.subject, text: text, html: html, messageID: mail.messageID, createdAt: mail.createdAt)
+        return OutgoingMail(
+            id: mail.id,
+            to: mail.to,
+            subject: mail.subject,
+            text: text,
+            html: html,
+            messageID: mail.messageID,
+            createdAt: mail.createdAt
+        )
     }
 }

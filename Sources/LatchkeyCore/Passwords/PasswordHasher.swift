@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// bcrypt on a thread pool of its own: blocking work never runs on an event loop, the pool's fixed size
 /// (one thread per core) bounds how much of the machine a login storm can take, and its threads run at a

@@ -44,7 +44,7 @@ struct AuthController {
         if let bearer = request.bearerToken {
             do {
                 identity = try await sessions.authenticate(accessToken: bearer)
-            } catch where refreshToken != nil {
+            } catch  where refreshToken != nil {
                 identity = nil
             }
         }

@@ -23,7 +23,10 @@ struct EmailFlowController {
     @Sendable func resend(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
         let input = try await request.decode(as: EmailRequest.self, context: context)
         try await accounts.resendVerification(to: input.email, logger: context.logger)
-        return EditedResponse(status: .accepted, response: MessageResponse(message: "If the account exists and is not verified, a verification email is on its way."))
+        return EditedResponse(
+            status: .accepted,
+            response: MessageResponse(message: "If the account exists and is not verified, a verification email is on its way.")
+        )
     }
 
     /// 202 with the same body whether or not the account exists.

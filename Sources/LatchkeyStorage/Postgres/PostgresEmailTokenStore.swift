@@ -35,7 +35,14 @@ struct PostgresEmailTokenStore: EmailTokenStore {
             guard let user = try await connection.usableTokenOwner(tokenHash, purpose: .resetPassword, now: now, lock: true, logger: logger) else {
                 return false
             }
-            try await connection.setPassword(userID: user.id, passwordHash: passwordHash, keepSessionID: nil, notice: notice, now: now, logger: logger)
+            try await connection.setPassword(
+                userID: user.id,
+                passwordHash: passwordHash,
+                keepSessionID: nil,
+                notice: notice,
+                now: now,
+                logger: logger
+            )
             return true
         }
     }

@@ -76,7 +76,9 @@ extension PostgresConnection {
 extension PostgresConnection {
     /// Stores a token and queues its mail; a new reset token voids the older ones.
     func issue(_ token: EmailToken, mail: SealedMail, logger: Logger) async throws {
-        if token.purpose == .resetPassword { try await voidTokens(userID: token.userID, purpose: .resetPassword, now: token.createdAt, logger: logger) }
+        if token.purpose == .resetPassword {
+            try await voidTokens(userID: token.userID, purpose: .resetPassword, now: token.createdAt, logger: logger)
+        }
         _ = try await rows(
             """
             INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at)
@@ -97,11 +99,11 @@ extension PostgresConnection {
     /// With `lock`, the token row stays locked until the transaction ends, so a token is used once even by concurrent requests.
     func usableTokenOwner(_ hash: Data, purpose: EmailToken.Purpose, now: Date, lock: Bool, logger: Logger) async throws -> User? {
         let query: PostgresQuery = try """
-            SELECT u.* FROM email_tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.token_hash = \(hash) AND t.purpose = \(purpose.rawValue) AND t.used_at IS NULL AND t.expires_at > \(now)
-              AND u.deleted_at IS NULL
-            \(unescaped: lock ? "FOR UPDATE OF t" : "")
-            """
+        SELECT u.* FROM email_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = \(hash) AND t.purpose = \(purpose.rawValue) AND t.used_at IS NULL AND t.expires_at > \(now)
+          AND u.deleted_at IS NULL
+        \(unescaped: lock ? "FOR UPDATE OF t" : "")
+        """
         return try await rows(query, logger: logger).first.map { try User(row: $0) }
     }
 

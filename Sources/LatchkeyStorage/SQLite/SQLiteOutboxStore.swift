@@ -26,10 +26,10 @@ struct SQLiteOutboxStore: OutboxStore {
         try await writer.write { db in
             try db.run(
                 """
-                    UPDATE mail_outbox SET sent_at = \(now), attempts = attempts + 1, claimed_until = NULL, text_body = '', html_body = '',
-                           sealed_body = NULL
-                    WHERE id = \(id.databaseText)
-                    """
+                UPDATE mail_outbox SET sent_at = \(now), attempts = attempts + 1, claimed_until = NULL, text_body = '', html_body = '',
+                       sealed_body = NULL
+                WHERE id = \(id.databaseText)
+                """
             )
         }
     }
@@ -38,10 +38,10 @@ struct SQLiteOutboxStore: OutboxStore {
         try await writer.write { db in
             try db.run(
                 """
-                    UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = \(nextAttemptAt), claimed_until = NULL,
-                           last_error = \(error)
-                    WHERE id = \(id.databaseText)
-                    """
+                UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = \(nextAttemptAt), claimed_until = NULL,
+                       last_error = \(error)
+                WHERE id = \(id.databaseText)
+                """
             )
         }
     }
@@ -50,10 +50,10 @@ struct SQLiteOutboxStore: OutboxStore {
         try await writer.write { db in
             try db.run(
                 """
-                    UPDATE mail_outbox SET attempts = attempts + 1, failed_at = \(now), claimed_until = NULL, last_error = \(error),
-                           text_body = '', html_body = '', sealed_body = NULL
-                    WHERE id = \(id.databaseText)
-                    """
+                UPDATE mail_outbox SET attempts = attempts + 1, failed_at = \(now), claimed_until = NULL, last_error = \(error),
+                       text_body = '', html_body = '', sealed_body = NULL
+                WHERE id = \(id.databaseText)
+                """
             )
         }
     }

@@ -10,26 +10,26 @@ struct SQLiteSessionStore: SessionStore {
         try await writer.write { db in
             try db.run(
                 """
-                    UPDATE sessions SET revoked_at = \(session.createdAt)
-                    WHERE id IN (
-                        SELECT id FROM sessions
-                        WHERE user_id = \(session.userID.databaseText) AND revoked_at IS NULL AND expires_at > \(session.createdAt)
-                        ORDER BY last_used_at DESC, created_at DESC LIMIT -1 OFFSET \(maxLiveSessions - 1)
-                    )
-                    """
+                UPDATE sessions SET revoked_at = \(session.createdAt)
+                WHERE id IN (
+                    SELECT id FROM sessions
+                    WHERE user_id = \(session.userID.databaseText) AND revoked_at IS NULL AND expires_at > \(session.createdAt)
+                    ORDER BY last_used_at DESC, created_at DESC LIMIT -1 OFFSET \(maxLiveSessions - 1)
+                )
+                """
             )
             try db.run(
                 """
-                    INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
-                    VALUES (\(session.id.databaseText), \(session.userID.databaseText), \(session.createdAt), \(session.lastUsedAt),
-                            \(session.expiresAt), \(session.userAgent), \(session.ip))
-                    """
+                INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
+                VALUES (\(session.id.databaseText), \(session.userID.databaseText), \(session.createdAt), \(session.lastUsedAt),
+                        \(session.expiresAt), \(session.userAgent), \(session.ip))
+                """
             )
             try db.run(
                 """
-                    INSERT INTO refresh_tokens (token_hash, session_id, created_at)
-                    VALUES (\(refreshTokenHash), \(session.id.databaseText), \(session.createdAt))
-                    """
+                INSERT INTO refresh_tokens (token_hash, session_id, created_at)
+                VALUES (\(refreshTokenHash), \(session.id.databaseText), \(session.createdAt))
+                """
             )
         }
     }
@@ -41,12 +41,12 @@ struct SQLiteSessionStore: SessionStore {
             guard
                 let row = try db.row(
                     """
-                        SELECT t.rotated_at AS token_rotated_at, t.sealed_successor, s.*,
-                               (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
-                               \(sql: Columns.select(Columns.users, from: "u", prefix: "u_"))
-                        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
-                        WHERE t.token_hash = \(rotation.presentedHash)
-                        """
+                    SELECT t.rotated_at AS token_rotated_at, t.sealed_successor, s.*,
+                           (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
+                           \(sql: Columns.select(Columns.users, from: "u", prefix: "u_"))
+                    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+                    WHERE t.token_hash = \(rotation.presentedHash)
+                    """
                 )
             else { return .invalid }
             let session = Session(row: row)
@@ -63,22 +63,22 @@ struct SQLiteSessionStore: SessionStore {
             case .rotate:
                 try db.run(
                     """
-                        UPDATE refresh_tokens SET rotated_at = \(rotation.now), successor_hash = \(rotation.successorHash),
-                               sealed_successor = \(rotation.sealedSuccessor)
-                        WHERE token_hash = \(rotation.presentedHash)
-                        """
+                    UPDATE refresh_tokens SET rotated_at = \(rotation.now), successor_hash = \(rotation.successorHash),
+                           sealed_successor = \(rotation.sealedSuccessor)
+                    WHERE token_hash = \(rotation.presentedHash)
+                    """
                 )
                 try db.run(
                     """
-                        INSERT INTO refresh_tokens (token_hash, session_id, created_at)
-                        VALUES (\(rotation.successorHash), \(session.id.databaseText), \(rotation.now))
-                        """
+                    INSERT INTO refresh_tokens (token_hash, session_id, created_at)
+                    VALUES (\(rotation.successorHash), \(session.id.databaseText), \(rotation.now))
+                    """
                 )
                 try db.run(
                     """
-                        UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt)
-                        WHERE id = \(session.id.databaseText)
-                        """
+                    UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt)
+                    WHERE id = \(session.id.databaseText)
+                    """
                 )
             case .reuse:
                 try db.run("UPDATE sessions SET revoked_at = \(rotation.now) WHERE id = \(session.id.databaseText)")
@@ -120,10 +120,10 @@ struct SQLiteSessionStore: SessionStore {
         try await writer.read { db in
             try db.rows(
                 """
-                    SELECT * FROM sessions WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND expires_at > \(now)
-                      AND (\(after?.databaseText) IS NULL OR (created_at, id) < (SELECT created_at, id FROM sessions WHERE id = \(after?.databaseText) AND user_id = \(userID.databaseText)))
-                    ORDER BY created_at DESC, id DESC LIMIT \(limit)
-                    """
+                SELECT * FROM sessions WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND expires_at > \(now)
+                  AND (\(after?.databaseText) IS NULL OR (created_at, id) < (SELECT created_at, id FROM sessions WHERE id = \(after?.databaseText) AND user_id = \(userID.databaseText)))
+                ORDER BY created_at DESC, id DESC LIMIT \(limit)
+                """
             ).map(Session.init(row:))
         }
     }
@@ -132,9 +132,9 @@ struct SQLiteSessionStore: SessionStore {
         try await writer.write { db in
             try db.run(
                 """
-                    UPDATE sessions SET revoked_at = coalesce(revoked_at, \(now))
-                    WHERE id = \(id.databaseText) AND user_id = \(userID.databaseText)
-                    """
+                UPDATE sessions SET revoked_at = coalesce(revoked_at, \(now))
+                WHERE id = \(id.databaseText) AND user_id = \(userID.databaseText)
+                """
             )
             return db.changesCount > 0
         }
@@ -144,9 +144,9 @@ struct SQLiteSessionStore: SessionStore {
         try await writer.write { db in
             try db.run(
                 """
-                    UPDATE sessions SET revoked_at = \(now)
-                    WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = \(refreshTokenHash))
-                    """
+                UPDATE sessions SET revoked_at = \(now)
+                WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = \(refreshTokenHash))
+                """
             )
         }
     }

@@ -13,9 +13,9 @@ struct SQLiteSigningKeyStore: SigningKeyStore {
                 let key = try makeKey()
                 try db.run(
                     """
-                        INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
-                        VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt))
-                        """
+                    INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
+                    VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt))
+                    """
                 )
             }
             return try db.rows(query).map(SigningKey.init(row:))

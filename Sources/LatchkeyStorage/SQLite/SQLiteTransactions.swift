@@ -28,9 +28,9 @@ extension GRDB.Database {
     func revokeSessions(userID: UUID, except keep: UUID? = nil, now: Date) throws {
         try run(
             """
-                UPDATE sessions SET revoked_at = \(now)
-                WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND id IS NOT \(keep?.databaseText)
-                """
+            UPDATE sessions SET revoked_at = \(now)
+            WHERE user_id = \(userID.databaseText) AND revoked_at IS NULL AND id IS NOT \(keep?.databaseText)
+            """
         )
     }
 
@@ -48,9 +48,9 @@ extension GRDB.Database {
         if token.purpose == .resetPassword { try voidTokens(userID: token.userID, purpose: .resetPassword, now: token.createdAt) }
         try run(
             """
-                INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at)
-                VALUES (\(token.hash), \(token.userID.databaseText), \(token.purpose.rawValue), \(token.createdAt), \(token.expiresAt))
-                """
+            INSERT INTO email_tokens (token_hash, user_id, purpose, created_at, expires_at)
+            VALUES (\(token.hash), \(token.userID.databaseText), \(token.purpose.rawValue), \(token.createdAt), \(token.expiresAt))
+            """
         )
         try enqueue(mail)
     }
@@ -58,9 +58,9 @@ extension GRDB.Database {
     func voidTokens(userID: UUID, purpose: EmailToken.Purpose, now: Date) throws {
         try run(
             """
-                UPDATE email_tokens SET used_at = \(now)
-                WHERE user_id = \(userID.databaseText) AND purpose = \(purpose.rawValue) AND used_at IS NULL
-                """
+            UPDATE email_tokens SET used_at = \(now)
+            WHERE user_id = \(userID.databaseText) AND purpose = \(purpose.rawValue) AND used_at IS NULL
+            """
         )
     }
 
@@ -77,10 +77,10 @@ extension GRDB.Database {
     func enqueue(_ mail: SealedMail) throws {
         try run(
             """
-                INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, sealed_body, message_id, created_at, next_attempt_at)
-                VALUES (\(mail.id.databaseText), \(mail.to), \(mail.subject), '', '', \(mail.sealedBody), \(mail.messageID),
-                        \(mail.createdAt), \(mail.createdAt))
-                """
+            INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, sealed_body, message_id, created_at, next_attempt_at)
+            VALUES (\(mail.id.databaseText), \(mail.to), \(mail.subject), '', '', \(mail.sealedBody), \(mail.messageID),
+                    \(mail.createdAt), \(mail.createdAt))
+            """
         )
     }
 }

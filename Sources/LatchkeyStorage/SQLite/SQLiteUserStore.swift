@@ -10,10 +10,10 @@ struct SQLiteUserStore: UserStore {
             try await writer.write { db in
                 try db.run(
                     """
-                        INSERT INTO users (id, email, password_hash, name, role, email_verified, created_at, updated_at)
-                        VALUES (\(user.id.databaseText), \(user.email), \(user.passwordHash), \(user.name), \(user.role.rawValue),
-                                \(user.emailVerified), \(user.createdAt), \(user.updatedAt))
-                        """
+                    INSERT INTO users (id, email, password_hash, name, role, email_verified, created_at, updated_at)
+                    VALUES (\(user.id.databaseText), \(user.email), \(user.passwordHash), \(user.name), \(user.role.rawValue),
+                            \(user.emailVerified), \(user.createdAt), \(user.updatedAt))
+                    """
                 )
                 if let (token, mail) = verification { try db.issue(token, mail: mail) }
             }
