@@ -116,7 +116,6 @@ let package = Package(
                 "LatchkeyStorage",
                 "LatchkeyCore",
                 "LatchkeyTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -27,7 +27,11 @@ import Testing
         (["LATCHKEY_IDLE_TIMEOUT": "0"], "LATCHKEY_IDLE_TIMEOUT"),
         (["LATCHKEY_MAX_SESSIONS_PER_USER": "0"], "LATCHKEY_MAX_SESSIONS_PER_USER"),
         (["LATCHKEY_KEY_ENCRYPTION_KEY": "c2hvcnQ="], "LATCHKEY_KEY_ENCRYPTION_KEY"),
-        (["LATCHKEY_KEY_ENCRYPTION_KEY_FILE": "/nonexistent/kek"], "LATCHKEY_KEY_ENCRYPTION_KEY_FILE"),
+        (["LATCHKEY_KEY_ENCRYPTION_KEY": "", "LATCHKEY_KEY_ENCRYPTION_KEY_FILE": "/nonexistent/kek"], "LATCHKEY_KEY_ENCRYPTION_KEY_FILE"),
+        (
+            ["LATCHKEY_KEY_ENCRYPTION_KEY": "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=", "LATCHKEY_KEY_ENCRYPTION_KEY_FILE": "/x"],
+            "LATCHKEY_KEY_ENCRYPTION_KEY_FILE"
+        ),
         (["LATCHKEY_APP_URL": "ftp://x"], "LATCHKEY_APP_URL"),
     ])
     func badSettingsNameTheVariable(environment: [String: String], variable: String) async throws {

@@ -2,15 +2,15 @@ import Foundation
 import GRDB
 
 /// A new, empty database for one test: a SQLite file, or — when `LATCHKEY_TEST_POSTGRES_URL` is set (scripts/test
-/// does that for its second run) — a new database on that PostgreSQL server.
+/// does that for its second run) and `sqlite` is false — a new database on that PostgreSQL server.
 public struct TestDatabase: Sendable {
     public let url: String
 
     public static let postgresServer = ProcessInfo.processInfo.environment["LATCHKEY_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    public init() {
+    public init(sqlite: Bool = false) {
         let name = "latchkey_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-        if let server = Self.postgresServer {
+        if let server = Self.postgresServer, !sqlite {
             _ = Self.psql(server, "CREATE DATABASE \(name)")
             var components = URLComponents(string: server)!
             components.path = "/\(name)"
@@ -18,6 +18,13 @@ public struct TestDatabase: Sendable {
         } else {
             url = "sqlite://" + FileManager.default.temporaryDirectory.appending(path: "\(name).sqlite").path
         }
+    }
+
+    /// Removes a SQLite database's files (a PostgreSQL test database lives on a throwaway server).
+    public func removeSQLiteFiles() {
+        guard url.hasPrefix("sqlite://") else { return }
+        let path = String(url.dropFirst("sqlite://".count))
+        for suffix in ["", "-wal", "-shm", ".kek"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
     /// A fixed key-encryption key for tests on PostgreSQL, base64.

@@ -22,6 +22,12 @@ public struct KeyEncryptionKey: Sendable {
     /// The configured key, nil when neither key nor file is set.
     public static func configured(reader: ConfigReader) throws -> KeyEncryptionKey? {
         if let text = reader.text("keyEncryptionKey", isSecret: true) {
+            guard reader.text("keyEncryptionKeyFile") == nil else {
+                throw ConfigurationError(
+                    key: "keyEncryptionKeyFile",
+                    "must not be set together with LATCHKEY_KEY_ENCRYPTION_KEY: which one is meant?"
+                )
+            }
             guard let key = decode(text) else { throw ConfigurationError(key: "keyEncryptionKey", "must be 32 bytes in base64") }
             return key
         }

@@ -66,7 +66,8 @@ public struct SessionService: Sendable {
 
     public func login(_ credentials: Credentials, client: ClientInfo, logger: Logger) async throws -> IssuedTokens {
         // A malformed address cannot have an account; it still costs a bcrypt, like any unknown one.
-        let user = try await EmailAddress.normalized(credentials.email).asyncFlatMap { try await database.users.user(email: $0) }
+        var user: User?
+        if let email = EmailAddress.normalized(credentials.email) { user = try await database.users.user(email: email) }
         // bcrypt runs whether or not the account exists, so timing does not reveal it.
         let matches = try await hasher.verify(credentials.password, hash: user?.passwordHash)
         guard let user, matches else {
@@ -194,12 +195,5 @@ enum SessionCursor {
 
     static func decode(_ cursor: String) -> UUID? {
         Base64URL.decode(cursor).flatMap { UUID(uuidString: String(decoding: $0, as: UTF8.self)) }
-    }
-}
-
-extension Optional {
-    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

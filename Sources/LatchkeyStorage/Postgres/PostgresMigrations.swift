@@ -1,10 +1,14 @@
+import Foundation
 import Logging
 import PostgresNIO
 
 /// The same numbered schema history as SQLite, in PostgreSQL's types. Applied in one transaction under an
 /// advisory lock, so instances starting together neither race nor apply a migration twice.
 enum PostgresMigrations {
-    static let all: [(version: String, sql: [PostgresQuery])] = [
+    /// A change that SQL alone cannot make, run after the migration's statements in the same transaction.
+    typealias DataStep = @Sendable (PostgresConnection, Logger) async throws -> Void
+
+    static let all: [(version: String, sql: [PostgresQuery], data: DataStep?)] = [
         (
             "0001_initial",
             [
@@ -53,7 +57,8 @@ enum PostgresMigrations {
                     created_at timestamptz NOT NULL
                 )
                 """,
-            ]
+            ],
+            nil
         ),
         (
             "0002_email_tokens_and_outbox",
@@ -87,10 +92,21 @@ enum PostgresMigrations {
                 )
                 """,
                 "CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL",
-            ]
+            ],
+            nil
         ),
-        ("0003_sealed_mail_bodies", ["ALTER TABLE mail_outbox ADD COLUMN sealed_body bytea"]),
+        ("0003_sealed_mail_bodies", ["ALTER TABLE mail_outbox ADD COLUMN sealed_body bytea"], nil),
+        ("0004_normalized_emails", [], normalizeEmails),
     ]
+
+    private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.rows("SELECT id, email FROM users", logger: logger).map {
+            (id: try $0.value("id", as: UUID.self), email: try $0.value("email", as: String.self))
+        }
+        for rename in EmailRenames.of(rows) {
+            _ = try await connection.rows("UPDATE users SET email = \(rename.email) WHERE id = \(rename.id)", logger: logger)
+        }
+    }
 
     /// A fixed key for `pg_advisory_xact_lock`: "latchkey" in ASCII.
     static let lockKey: Int64 = 0x6C61_7463_686B_6579
@@ -108,6 +124,7 @@ enum PostgresMigrations {
             }
             for migration in all where !applied.contains(migration.version) {
                 for statement in migration.sql { try await connection.query(statement, logger: logger) }
+                try await migration.data?(connection, logger)
                 try await connection.query("INSERT INTO schema_migrations (version) VALUES (\(migration.version))", logger: logger)
                 logger.info("migration applied", metadata: ["version": "\(migration.version)"])
             }

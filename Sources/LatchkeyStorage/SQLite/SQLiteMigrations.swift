@@ -82,6 +82,12 @@ enum SQLiteMigrations {
         migrator.registerMigration("0003_sealed_mail_bodies") { db in
             try db.execute(sql: "ALTER TABLE mail_outbox ADD COLUMN sealed_body BLOB")
         }
+        migrator.registerMigration("0004_normalized_emails") { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, email FROM users").map { (id: $0["id"] as String, email: $0["email"] as String) }
+            for rename in EmailRenames.of(rows) {
+                try db.execute(literal: "UPDATE users SET email = \(rename.email) WHERE id = \(rename.id)")
+            }
+        }
         return migrator
     }
 }

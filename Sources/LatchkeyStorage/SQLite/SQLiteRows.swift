@@ -75,14 +75,18 @@ extension SigningKey {
 }
 
 extension SQLInterpolation {
-    /// Binds a date as the text GRDB stores ("yyyy-MM-dd HH:mm:ss.SSS", UTC), formatted by Foundation's
-    /// ISO 8601 style: GRDB's own DateFormatter costs several microseconds per bound date on Linux.
+    /// Binds a date as the text GRDB stores ("yyyy-MM-dd HH:mm:ss.SSS", UTC), to the nearest millisecond. The
+    /// seconds are formatted by Foundation's ISO 8601 style (GRDB's own DateFormatter costs several microseconds per
+    /// bound date on Linux); the milliseconds are counted here, because the style cuts the fraction off and a
+    /// binary `…32.870` is a hair below it.
     mutating func appendInterpolation(_ date: Date) {
-        appendInterpolation(date.formatted(Date.databaseStyle))
+        let (seconds, milliseconds) = Int64((date.timeIntervalSince1970 * 1000).rounded()).quotientAndRemainder(dividingBy: 1000)
+        let text = Date(timeIntervalSince1970: Double(seconds)).formatted(Date.databaseStyle) + "." + String(1000 + milliseconds).dropFirst()
+        appendInterpolation(text)
     }
 }
 
 extension Date {
     fileprivate static let databaseStyle = ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt)
-        .year().month().day().time(includingFractionalSeconds: true)
+        .year().month().day().time(includingFractionalSeconds: false)
 }

@@ -31,7 +31,7 @@ struct SQLiteUserStore: UserStore {
     func updateName(userID: UUID, name: String, now: Date) async throws -> User? {
         try await writer.write { db in
             try db.run("UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID.databaseText) AND deleted_at IS NULL")
-            return try db.user(id: userID)
+            return db.changesCount > 0 ? try db.user(id: userID) : nil
         }
     }
 
