@@ -28,11 +28,12 @@ def obj(required, **properties):
     return {"type": "object", "required": required, "properties": properties}
 
 
-EMAIL_RULE = ("An RFC 5321 mailbox in dot-atom form: local part at most 64 bytes with no <>()[]\\,;:\" or spaces and no leading, "
+EMAIL_RULE = ("Trimmed first. An RFC 5321 mailbox in dot-atom form: local part at most 64 bytes with no <>()[]\\,;:\" or spaces and no leading, "
               "trailing or doubled dot; a domain of at least two LDH labels or an IDN; at most 254 bytes in all.")
 PASSWORD_RULE = ("8+ characters with a letter, a digit and a symbol; at most 72 UTF-8 bytes (maxLength counts characters, so fewer "
                  "characters may already be too many bytes); no NUL or control characters; not a common password. Compared in Unicode NFC.")
-NAME_RULE = "Trimmed; no control, format, line- or paragraph-separator characters."
+NAME_RULE = ("Trimmed and NFC-normalised first, then 1 to 100 characters (grapheme clusters); no control, format, line- or "
+             "paragraph-separator characters.")
 
 SCHEMAS = {
     "ErrorCode": {"type": "string", "enum": list(ERRORS)},
@@ -44,7 +45,7 @@ SCHEMAS = {
     },
     "User": obj(["id", "email", "name", "role", "emailVerified", "createdAt", "updatedAt"],
                 id=string(format="uuid", description="Lower-case UUID; equals the access token's sub."),
-                email=string(format="email", maxLength=254,
+                email=string(format="idn-email", maxLength=254,
                              description="The stored form: trimmed, lower-cased, Unicode NFC, the domain IDNA-encoded (u@bücher.example is u@xn--bcher-kva.example)."),
                 name=string(), role=string(enum=["user", "admin"]), emailVerified={"type": "boolean"},
                 createdAt=string(format="date-time"), updatedAt=string(format="date-time")),
@@ -76,7 +77,7 @@ SCHEMAS = {
                                 newPassword=string(minLength=8, maxLength=72, description="The same policy as registration.")),
     "JWKS": obj(["keys"], keys={"type": "array", "items": {"type": "object", "description": "A public JWK with kid and alg."}}),
     "RegisterRequest": obj(["email", "password", "name"],
-                           email=string(format="email", maxLength=254, description=EMAIL_RULE),
+                           email=string(format="idn-email", maxLength=254, description=EMAIL_RULE),
                            password=string(minLength=8, maxLength=72, description=PASSWORD_RULE),
                            name=string(minLength=1, maxLength=100, description=NAME_RULE)),
     "LoginRequest": obj(["email", "password"], email=string(), password=string()),
@@ -131,7 +132,9 @@ PATHS = {
     "/auth/register": {"post": op("Create an account", ok("RegisterResponse", "201", "Created", NO_STORE), ("RegisterRequest", True),
                                   error_codes=JSON_BODY + ("EMAIL_ALREADY_REGISTERED",))},
     "/auth/login": {"post": op("Log in; opens a session", ok("TokenPair", headers=NO_STORE), ("LoginRequest", True),
-                               error_codes=JSON_BODY + ("INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED", "ACCOUNT_DISABLED"))},
+                               error_codes=JSON_BODY + ("INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED", "ACCOUNT_DISABLED"),
+                               extra={"description": "A user has at most LATCHKEY_MAX_SESSIONS_PER_USER (default 100) live sessions: a login "
+                                                     "past it revokes the least recently used one."})},
     "/auth/refresh": {"post": op("Rotate a refresh token",
                                  ok("TokenPair", description="A new pair. Within the reuse grace window, the immediate predecessor of the live token returns the same new refresh token.", headers=NO_STORE),
                                  ("RefreshRequest", True),
@@ -154,7 +157,9 @@ PATHS = {
                                  error_codes=BEARER + ("VALIDATION_ERROR",),
                                  extra={"parameters": [
                                      {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-                                     {"name": "cursor", "in": "query", "schema": string(description="nextCursor of the previous page.")},
+                                     {"name": "cursor", "in": "query",
+                                      "schema": string(description="nextCursor of the previous page; empty means the first page. A cursor this server "
+                                                                   "never gave out is a 400; one whose session is gone gives an empty page.")},
                                  ]})},
     "/auth/sessions/{id}": {"delete": op("Revoke a session", NO_CONTENT, bearer=True, error_codes=BEARER + ("NOT_FOUND",),
                                          extra={"parameters": [{"name": "id", "in": "path", "required": True, "schema": string(format="uuid")}],

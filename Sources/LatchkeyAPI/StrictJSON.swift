@@ -34,8 +34,13 @@ public enum StrictJSON {
             case UInt8(ascii: "\""):
                 let end = endOfString(bytes, from: index)
                 if expectingName, var names = open.last ?? nil {
-                    let literal = Data(bytes[index..<min(end + 1, bytes.count)])
-                    names.append((try? JSONDecoder().decode(String.self, from: literal)) ?? String(decoding: literal, as: UTF8.self))
+                    let literal = bytes[index..<min(end + 1, bytes.count)]
+                    // Only a name with an escape needs decoding to be compared; the others are their bytes between the quotes.
+                    let name =
+                        literal.contains(UInt8(ascii: "\\"))
+                        ? try? JSONDecoder().decode(String.self, from: Data(literal))
+                        : String(decoding: literal.dropFirst().dropLast(), as: UTF8.self)
+                    names.append(name ?? String(decoding: literal, as: UTF8.self))
                     open[open.count - 1] = names
                     expectingName = false
                 }

@@ -46,7 +46,8 @@ public func buildApplication(
         }
     let outbox = MailOutbox(store: database.outbox, transport: transport, configuration: mail, sealer: sealer, logger: logger)
 
-    let router = Router(context: AppRequestContext.self)
+    // HEAD of every GET route answers as the GET without its body (RFC 9110 §9.3.2).
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first. Metrics sit outside the error middleware, so they count the status the client got.
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))

@@ -75,11 +75,36 @@ import Testing
                 #expect(try await connection.receive(timeout: .seconds(10)).closed)
             }
             #expect(ContinuousClock.now - started < .seconds(10))
+            // The head's timeout is a deadline: a byte every 300 ms does not keep a head open past it.
+            let trickle = try RawConnection(port: port)
+            let trickleStarted = ContinuousClock.now
+            var trickleClosed = false
+            for byte in "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + String(repeating: "a", count: 40) {
+                trickle.send(String(byte))
+                if try await trickle.receive(timeout: .milliseconds(300)).closed {
+                    trickleClosed = true
+                    break
+                }
+            }
+            #expect(trickleClosed)
+            #expect(ContinuousClock.now - trickleStarted < .seconds(6))
             // The idle keep-alive connection outlives them, and is closed after its own timeout.
             if ContinuousClock.now - answered < .seconds(5) {
                 #expect(try await idle.receive(timeout: .milliseconds(300)).closed == false)
             }
             #expect(try await idle.receive(timeout: .seconds(10)).closed)
+        }
+    }
+
+    /// An answer sent before the request body has all arrived (415 here) leaves the connection timed like any other.
+    @Test func earlyAnswersDoNotStopTheTimeouts() async throws {
+        try await TestApp(["LATCHKEY_PORT": "0", "LATCHKEY_REQUEST_HEADER_TIMEOUT": "1s", "LATCHKEY_IDLE_TIMEOUT": "2s"]).runLive { client in
+            let port = try #require(client.client.port)
+            let connection = try RawConnection(port: port)
+            connection.send("POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nabc")
+            #expect(try await connection.receive(timeout: .seconds(10), until: "UNSUPPORTED_MEDIA_TYPE").text.contains("415"))
+            connection.send("defghij")
+            #expect(try await connection.receive(timeout: .seconds(10)).closed)
         }
     }
 }

@@ -52,6 +52,18 @@ import Testing
         }
     }
 
+    /// An account whose address earlier versions accepted, and today's rules do not, still signs in and gets reset mail.
+    @Test func accountsWithAddressesFromBeforeTheRulesStillSignIn() async throws {
+        let app = TestApp()
+        try await app.run { client in
+            #expect(try await register(client, email: "legacy-form@example.com").status == .created)
+            try await app.database.execute("UPDATE users SET email = 'a..b@x_y.test' WHERE email = 'legacy-form@example.com'")
+            #expect(try await client.login(email: " A..B@X_Y.test ").status == .ok)
+            #expect(try await client.login(email: "a..b@x_y.test", password: "Wrong!pass1").status == .unauthorized)
+            #expect(try await register(client, email: "a..b@x_y.test").status == .badRequest)
+        }
+    }
+
     @Test func passwordsAreCompared() async throws {
         let app = TestApp()
         try await app.run { client in

@@ -95,6 +95,20 @@ extension StoreConformanceTests {
             #expect(try await store.claimAll(at: now).map(\.mail.id) == winners)
         }
     }
+
+    /// Many logins of one user at once: whatever the interleaving, no more than the cap stay live, the newest included.
+    @Test(arguments: Backend.available)
+    func concurrentLoginsKeepTheSessionCap(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let user = try await store.insertUser(now: now)
+            _ = try await concurrently(Array(0..<12)) { index in
+                try await store.startSession(for: user, at: now.plus(Double(index)), maxLiveSessions: 3).session
+            }
+            let live = try await store.sessions.liveSessions(userID: user.id, now: now.plus(20), limit: 100, after: nil)
+            #expect(live.count == 3)
+        }
+    }
 }
 
 /// Runs `body` for every element at once, in child tasks, and returns the results in completion order.

@@ -9,8 +9,7 @@ extension AccountService {
 
     public func resendVerification(to email: String, logger: Logger) async throws {
         try await takingAtLeast(Self.enumerationSafeDuration) {
-            guard let email = EmailAddress.normalized(email), let user = try await database.users.user(email: email), user.isActive,
-                !user.emailVerified
+            guard let user = try await database.users.user(email: EmailAddress.lookupForm(email)), user.isActive, !user.emailVerified
             else { return }
             let (token, mail) = try verificationToken(for: user, now: Date())
             try await database.emailTokens.issue(token, mail: mail)
@@ -28,7 +27,7 @@ extension AccountService {
 
     public func forgotPassword(email: String, logger: Logger) async throws {
         try await takingAtLeast(Self.enumerationSafeDuration) {
-            guard let email = EmailAddress.normalized(email), let user = try await database.users.user(email: email), user.isActive else { return }
+            guard let user = try await database.users.user(email: EmailAddress.lookupForm(email)), user.isActive else { return }
             let now = Date()
             let (secret, token) = emailToken(for: user, purpose: .resetPassword, lifetime: tokens.resetTokenTTL, now: now)
             try await database.emailTokens.issue(

@@ -2,16 +2,21 @@ import Foundation
 import LatchkeyAPI
 import Logging
 
-/// An account to create, as a person typed it.
+/// An account to create, as a person typed it. Sign-up makes users with unverified emails; an operator's command
+/// may make an admin, or vouch for the address.
 public struct NewAccount: Sendable {
     public var email: String
     public var password: String
     public var name: String
+    public var role: User.Role
+    public var emailVerified: Bool
 
-    public init(email: String, password: String, name: String) {
+    public init(email: String, password: String, name: String, role: User.Role = .user, emailVerified: Bool = false) {
         self.email = email
         self.password = password
         self.name = name
+        self.role = role
+        self.emailVerified = emailVerified
     }
 }
 
@@ -50,8 +55,16 @@ public struct AccountService: Sendable {
         self.tokens = tokens
     }
 
-    /// Creates the account; returns its first tokens too when verification is not required.
+    /// Sign-up: creates the account; returns its first tokens too when verification is not required.
     public func register(_ account: NewAccount, client: ClientInfo, logger: Logger) async throws -> Registration {
+        let user = try await createAccount(account, logger: logger)
+        guard !configuration.requireEmailVerification else { return Registration(user: user, tokens: nil) }
+        return Registration(user: user, tokens: try await sessions.startSession(for: user, client: client, now: user.createdAt))
+    }
+
+    /// Creates the account, with its verification mail when verification is required and the address is not
+    /// vouched for. Throws a validation error naming every bad field, or `emailAlreadyRegistered`.
+    public func createAccount(_ account: NewAccount, logger: Logger) async throws -> User {
         let email = EmailAddress.normalized(account.email)
         let name = account.name.trimmingCharacters(in: .whitespacesAndNewlines).nfc
         var problems = (email == nil ? [Self.invalidEmail] : []) + Self.nameProblems(name)
@@ -64,20 +77,24 @@ public struct AccountService: Sendable {
             email: email,
             passwordHash: try await hasher.hash(account.password),
             name: name,
-            role: .user,
-            emailVerified: false,
+            role: account.role,
+            emailVerified: account.emailVerified,
             createdAt: now,
             updatedAt: now,
             deletedAt: nil
         )
-        if configuration.requireEmailVerification {
-            try await database.users.insertUser(user, verification: try verificationToken(for: user, now: now))
-            logger.info("registered; verification mail queued", metadata: ["event": "register", "user": "\(user.id)"])
-            return Registration(user: user, tokens: nil)
-        }
-        try await database.users.insertUser(user, verification: nil)
-        logger.info("registered", metadata: ["event": "register", "user": "\(user.id)"])
-        return Registration(user: user, tokens: try await sessions.startSession(for: user, client: client, now: now))
+        let verification = configuration.requireEmailVerification && !user.emailVerified ? try verificationToken(for: user, now: now) : nil
+        try await database.users.insertUser(user, verification: verification)
+        logger.info(
+            verification == nil ? "registered" : "registered; verification mail queued",
+            metadata: ["event": "register", "user": "\(user.id)"]
+        )
+        return user
+    }
+
+    /// The account an email names, in any spelling of it; nil when there is none.
+    public func account(email: String) async throws -> User? {
+        try await database.users.user(email: EmailAddress.lookupForm(email))
     }
 
     public func updateProfile(_ identity: Identity, name: String) async throws -> User {

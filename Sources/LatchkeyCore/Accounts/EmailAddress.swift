@@ -3,7 +3,8 @@ import Foundation
 /// Email addresses in the one form they are stored and compared in, so one mailbox is one account.
 ///
 /// An address is an RFC 5321 mailbox in dot-atom form: a local part of at most 64 bytes made of atoms
-/// separated by single dots (no `<>()[]\,;:"`, spaces or controls; UTF-8 letters are allowed, RFC 6531),
+/// separated by single dots (no `<>()[]\,;:"`, spaces, controls or format characters; other non-ASCII characters
+/// are allowed, RFC 6531),
 /// `@`, and a domain of at least two labels; the whole at most 254 bytes. The stored form is trimmed,
 /// Unicode NFC, lower-cased, with the domain IDNA-encoded (`u@bücher.example` is stored as
 /// `u@xn--bcher-kva.example`), so every spelling of one mailbox finds the same row.
@@ -17,6 +18,12 @@ public enum EmailAddress {
         }
         let normalized = "\(parts[0])@\(domain)"
         return normalized.utf8.count <= 254 ? normalized : nil
+    }
+
+    /// The form to look an account up by: the normal form, or for an address that has none, the form earlier versions
+    /// stored (trimmed and lower-cased), so that an account registered before the rules tightened still signs in.
+    public static func lookupForm(_ raw: String) -> String {
+        normalized(raw) ?? raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
     /// The characters RFC 5322 allows in an atom besides letters and digits.

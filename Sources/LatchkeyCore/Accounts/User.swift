@@ -1,7 +1,6 @@
 import Foundation
-import LatchkeyAPI
 
-/// A stored account. `passwordHash` never leaves Core: responses are built with `response`.
+/// A stored account. `passwordHash` never leaves Core: the server's wire mapping leaves it out.
 public struct User: Sendable, Equatable {
     public enum Role: String, Sendable {
         case user
@@ -41,16 +40,4 @@ public struct User: Sendable, Equatable {
     }
 
     public var isActive: Bool { deletedAt == nil }
-
-    public var response: UserResponse {
-        UserResponse(
-            id: id.uuidString.lowercased(),
-            email: email,
-            name: name,
-            role: role.rawValue,
-            emailVerified: emailVerified,
-            createdAt: createdAt,
-            updatedAt: updatedAt
-        )
-    }
 }

@@ -41,8 +41,16 @@ public struct MailOutbox: Sendable {
     private func deliver(_ queued: QueuedMail) async {
         let id = queued.mail.id
         let metadata: Logger.Metadata = ["mail": "\(id)", "attempt": "\(queued.attempts + 1)"]
+        let mail: OutgoingMail
         do {
-            try await transport.send(try sealer.open(queued.mail))
+            mail = try sealer.open(queued.mail)
+        } catch {
+            // Sealed under another key-encryption key: no retry opens it.
+            await record(.permanent("the body cannot be opened with this key-encryption key"), for: queued, metadata: metadata)
+            return
+        }
+        do {
+            try await transport.send(mail)
             try await store.markSent(id, now: Date())
             logger.info("mail delivered", metadata: metadata)
         } catch let error as MailDeliveryError {

@@ -2,6 +2,10 @@ import Configuration
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The key-encryption key (KEK): the one secret kept outside the database, from which the keys that seal
 /// secrets stored in it are derived (pending mail bodies; signing keys later). A database dump without it
 /// reveals no live token.
@@ -48,7 +52,9 @@ public struct KeyEncryptionKey: Sendable {
         if !files.fileExists(atPath: path) {
             let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
             let temporary = "\(path).\(UUID().uuidString).tmp"
-            guard files.createFile(atPath: temporary, contents: Data(fresh.utf8), attributes: [.posixPermissions: 0o600]) else {
+            // Created with mode 0600, never readable by others for a moment.
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            guard descriptor >= 0, write(descriptor, fresh, fresh.utf8.count) == fresh.utf8.count, close(descriptor) == 0 else {
                 throw ConfigurationError("LATCHKEY_KEY_ENCRYPTION_KEY_FILE: cannot create a key file beside the database at '\(path)'.")
             }
             defer { try? files.removeItem(atPath: temporary) }

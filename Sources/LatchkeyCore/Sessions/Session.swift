@@ -1,5 +1,4 @@
 import Foundation
-import LatchkeyAPI
 
 /// A login: one chain of refresh tokens. Access tokens name it in `sid`.
 public struct Session: Sendable, Equatable {
@@ -34,17 +33,5 @@ public struct Session: Sendable, Equatable {
 
     public func isLive(at now: Date) -> Bool {
         revokedAt == nil && expiresAt > now
-    }
-
-    public func response(currentSessionID: UUID) -> SessionResponse {
-        SessionResponse(
-            id: id.uuidString.lowercased(),
-            createdAt: createdAt,
-            lastUsedAt: lastUsedAt,
-            expiresAt: expiresAt,
-            userAgent: userAgent,
-            ip: ip,
-            current: id == currentSessionID
-        )
     }
 }

@@ -32,7 +32,6 @@ public struct IssuedTokens: Sendable {
     public var accessTokenTTL: Int
     public var refreshTokenTTL: Int
     public var user: User
-    public var sessionID: UUID
 }
 
 /// One page of a user's live sessions, newest first; `nextCursor` continues after it.
@@ -65,9 +64,7 @@ public struct SessionService: Sendable {
     var tokens: TokenConfiguration { issuer.configuration }
 
     public func login(_ credentials: Credentials, client: ClientInfo, logger: Logger) async throws -> IssuedTokens {
-        // A malformed address cannot have an account; it still costs a bcrypt, like any unknown one.
-        var user: User?
-        if let email = EmailAddress.normalized(credentials.email) { user = try await database.users.user(email: email) }
+        let user = try await database.users.user(email: EmailAddress.lookupForm(credentials.email))
         // bcrypt runs whether or not the account exists, so timing does not reveal it.
         let matches = try await hasher.verify(credentials.password, hash: user?.passwordHash)
         guard let user, matches else {
@@ -181,8 +178,7 @@ public struct SessionService: Sendable {
             refreshToken: refreshToken,
             accessTokenTTL: tokens.accessTokenTTL,
             refreshTokenTTL: tokens.refreshTokenTTL,
-            user: user,
-            sessionID: sessionID
+            user: user
         )
     }
 }

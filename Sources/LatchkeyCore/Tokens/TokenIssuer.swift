@@ -89,8 +89,7 @@ public struct TokenIssuer: Sendable {
             let (header, _, signature) = try? parser.parse(bytes, as: AccessTokenClaims.self),
             !signature.isEmpty,
             header.alg == configuration.algorithm.rawValue,
-            let kid = header.kid, knownKids.contains(kid),
-            header.crit == nil
+            let kid = header.kid, knownKids.contains(kid)
         else { throw AuthError.tokenInvalid }
         let claims: AccessTokenClaims
         do {
@@ -103,7 +102,7 @@ public struct TokenIssuer: Sendable {
         else { throw AuthError.tokenInvalid }
         let seconds = now.timeIntervalSince1970
         guard Double(claims.iat) <= seconds + Self.clockLeeway, Double(claims.nbf ?? 0) <= seconds + Self.clockLeeway,
-            claims.exp - claims.iat <= Int64(configuration.accessTokenTTL)
+            Double(claims.exp) - Double(claims.iat) <= Double(configuration.accessTokenTTL)
         else { throw AuthError.tokenInvalid }
         guard Double(claims.exp) > seconds else { throw AuthError.tokenExpired }
         let verified = VerifiedAccessToken(claims: claims, userID: userID, sessionID: sessionID)
@@ -114,7 +113,8 @@ public struct TokenIssuer: Sendable {
 
 extension TokenIssuer {
     /// Header and claims are UTF-8 JSON objects with no member twice (JWTKit's decoder would keep one of
-    /// them silently), and the header names no `crit` extension: we implement none (RFC 7515 §4.1.11).
+    /// them silently), and the header has no `crit` member, not even `null` (which JWTKit reads as absent): we
+    /// implement no extension (RFC 7515 §4.1.11).
     static func hasStrictSegments(_ token: String) -> Bool {
         let segments = token.split(separator: ".", omittingEmptySubsequences: false)
         guard segments.count == 3, let header = Base64URL.decode(segments[0]), let claims = Base64URL.decode(segments[1]),

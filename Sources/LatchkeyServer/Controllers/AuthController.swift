@@ -61,18 +61,6 @@ extension EditedResponse {
     }
 }
 
-extension IssuedTokens {
-    var response: TokenPairResponse {
-        TokenPairResponse(
-            accessToken: accessToken,
-            refreshToken: refreshToken,
-            expiresIn: accessTokenTTL,
-            refreshExpiresIn: refreshTokenTTL,
-            user: user.response
-        )
-    }
-}
-
 extension TokenPairResponse: ResponseEncodable {}
 extension RegisterResponse: ResponseEncodable {}
 extension UserResponse: ResponseEncodable {}

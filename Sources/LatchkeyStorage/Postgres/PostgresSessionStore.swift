@@ -6,8 +6,11 @@ struct PostgresSessionStore: SessionStore {
     let executor: PostgresExecutor
     let activeUsers: PostgresActiveUserBatcher
 
+    /// The sessions past the cap are revoked by a second statement, after the new one is committed: of concurrent
+    /// logins of one user, the last to trim then sees every new session (one statement sees only its own snapshot).
     func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int) async throws {
-        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash, maxLiveSessions: maxLiveSessions))
+        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash))
+        _ = try await executor.rows(TrimSessionsQuery(session: session, maxLiveSessions: maxLiveSessions))
     }
 
     /// Optimistic, in one statement and no explicit transaction: it reads the state and, when the token is
@@ -78,17 +81,10 @@ struct PostgresSessionStore: SessionStore {
 
 // The statements of every login, refresh and authenticated request, prepared once per connection.
 
-/// Both rows in one statement, so one round trip and no explicit transaction; it first revokes the user's
-/// least recently used live sessions past the cap (the new one counts).
+/// Both rows in one statement, so one round trip and no explicit transaction.
 private struct CreateSessionQuery: PostgresHotQuery {
     static let sql = """
-        WITH over_cap AS (
-            UPDATE sessions SET revoked_at = $3
-            WHERE id IN (
-                SELECT id FROM sessions WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3
-                ORDER BY last_used_at DESC, created_at DESC OFFSET $9
-            )
-        ), session AS (
+        WITH session AS (
             INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
         )
@@ -96,10 +92,9 @@ private struct CreateSessionQuery: PostgresHotQuery {
         """
     var session: Session
     var refreshTokenHash: Data
-    var maxLiveSessions: Int
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 9)
+        var bindings = PostgresBindings(capacity: 8)
         bindings.append(session.id)
         bindings.append(session.userID)
         bindings.append(session.createdAt)
@@ -108,7 +103,28 @@ private struct CreateSessionQuery: PostgresHotQuery {
         bindings.append(session.userAgent)
         bindings.append(session.ip)
         try bindings.append(refreshTokenHash)
-        bindings.append(maxLiveSessions - 1)
+        return bindings
+    }
+}
+
+/// Revokes the user's least recently used live sessions past the cap, never the one just created.
+private struct TrimSessionsQuery: PostgresHotQuery {
+    static let sql = """
+        UPDATE sessions SET revoked_at = $3
+        WHERE id IN (
+            SELECT id FROM sessions WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3
+            ORDER BY id = $1 DESC, last_used_at DESC, created_at DESC OFFSET $4
+        )
+        """
+    var session: Session
+    var maxLiveSessions: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(session.id)
+        bindings.append(session.userID)
+        bindings.append(session.createdAt)
+        bindings.append(maxLiveSessions)
         return bindings
     }
 }

@@ -6,18 +6,10 @@ struct SQLiteSessionStore: SessionStore {
     let writer: any DatabaseWriter
     let cache: SQLiteSessionCache
 
+    /// The sessions past the cap are revoked after the new one is written, so that of concurrent logins the last to
+    /// trim sees them all (the same order as on PostgreSQL, where it matters).
     func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int) async throws {
         try await writer.write { db in
-            try db.run(
-                """
-                UPDATE sessions SET revoked_at = \(session.createdAt)
-                WHERE id IN (
-                    SELECT id FROM sessions
-                    WHERE user_id = \(session.userID.databaseText) AND revoked_at IS NULL AND expires_at > \(session.createdAt)
-                    ORDER BY last_used_at DESC, created_at DESC LIMIT -1 OFFSET \(maxLiveSessions - 1)
-                )
-                """
-            )
             try db.run(
                 """
                 INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
@@ -29,6 +21,16 @@ struct SQLiteSessionStore: SessionStore {
                 """
                 INSERT INTO refresh_tokens (token_hash, session_id, created_at)
                 VALUES (\(refreshTokenHash), \(session.id.databaseText), \(session.createdAt))
+                """
+            )
+            try db.run(
+                """
+                UPDATE sessions SET revoked_at = \(session.createdAt)
+                WHERE id IN (
+                    SELECT id FROM sessions
+                    WHERE user_id = \(session.userID.databaseText) AND revoked_at IS NULL AND expires_at > \(session.createdAt)
+                    ORDER BY id = \(session.id.databaseText) DESC, last_used_at DESC, created_at DESC LIMIT -1 OFFSET \(maxLiveSessions)
+                )
                 """
             )
         }

@@ -1,0 +1,45 @@
+import Foundation
+import LatchkeyAPI
+import LatchkeyCore
+
+// Domain values as the wire shows them: the one place the server maps Core's types to responses.
+
+extension User {
+    var response: UserResponse {
+        UserResponse(
+            id: id.uuidString.lowercased(),
+            email: email,
+            name: name,
+            role: role.rawValue,
+            emailVerified: emailVerified,
+            createdAt: createdAt,
+            updatedAt: updatedAt
+        )
+    }
+}
+
+extension Session {
+    func response(currentSessionID: UUID) -> SessionResponse {
+        SessionResponse(
+            id: id.uuidString.lowercased(),
+            createdAt: createdAt,
+            lastUsedAt: lastUsedAt,
+            expiresAt: expiresAt,
+            userAgent: userAgent,
+            ip: ip,
+            current: id == currentSessionID
+        )
+    }
+}
+
+extension IssuedTokens {
+    var response: TokenPairResponse {
+        TokenPairResponse(
+            accessToken: accessToken,
+            refreshToken: refreshToken,
+            expiresIn: accessTokenTTL,
+            refreshExpiresIn: refreshTokenTTL,
+            user: user.response
+        )
+    }
+}
