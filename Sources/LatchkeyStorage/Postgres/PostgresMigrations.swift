@@ -97,6 +97,8 @@ enum PostgresMigrations {
         ),
         ("0003_sealed_mail_bodies", ["ALTER TABLE mail_outbox ADD COLUMN sealed_body bytea"], nil),
         ("0004_normalized_emails", [], normalizeEmails),
+        // See SQLite's 0005: the per-login trim to the session cap reads live sessions only.
+        ("0005_live_sessions_index", ["CREATE INDEX sessions_live_by_user ON sessions(user_id, last_used_at) WHERE revoked_at IS NULL"], nil),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -88,6 +88,11 @@ enum SQLiteMigrations {
                 try db.execute(literal: "UPDATE users SET email = \(rename.email) WHERE id = \(rename.id)")
             }
         }
+        // Every login trims the user's live sessions to the cap: an index of live sessions only, so the trim and
+        // the session list read a handful of rows, not every session the user ever had.
+        migrator.registerMigration("0005_live_sessions_index") { db in
+            try db.execute(sql: "CREATE INDEX sessions_live_by_user ON sessions(user_id, last_used_at) WHERE revoked_at IS NULL")
+        }
         return migrator
     }
 }
