@@ -8,8 +8,8 @@ import Prometheus
 
 /// Builds the whole server from configuration: `serve` and the tests call this same function.
 ///
-/// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration` and `KeyEncryptionKey`
-/// (see their keys) under `latchkey.`.
+/// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration`, `KeyEncryptionKey`
+/// and `TrustedProxies` (see their keys) under `latchkey.`.
 /// Opens the database and applies its migrations, and loads (or creates) the signing keys.
 public func buildApplication(
     reader: ConfigReader,
@@ -50,6 +50,7 @@ public func buildApplication(
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first. Metrics sit outside the error middleware, so they count the status the client got.
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: try TrustedProxies(reader: config)))
     router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.corsOrigins))

@@ -4,16 +4,17 @@ import LatchkeyAPI
 import LatchkeyCore
 import NIOCore
 
-/// The context of every request. `identity` is set by `BearerAuthenticator` when a valid token was sent.
+/// The context of every request. `identity` is set by `BearerAuthenticator` when a valid token was sent;
+/// `clientIP` starts as the TCP peer and `ClientAddressMiddleware` corrects it behind a trusted proxy.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
     public var maxUploadSize: Int
-    public let remoteAddress: SocketAddress?
+    public var clientIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
+        clientIP = source.channel.remoteAddress?.ipAddress
         maxUploadSize = 64 * 1024
     }
 
@@ -22,7 +23,7 @@ public struct AppRequestContext: RequestContext {
 
     /// The client's address and user agent, stored with the sessions it opens.
     func client(_ request: Request) -> ClientInfo {
-        ClientInfo(userAgent: request.headers[.userAgent], ip: remoteAddress?.ipAddress)
+        ClientInfo(userAgent: request.headers[.userAgent], ip: clientIP)
     }
 }
 

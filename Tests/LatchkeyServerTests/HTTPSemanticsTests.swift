@@ -107,4 +107,25 @@ import Testing
             #expect(try await connection.receive(timeout: .seconds(10)).closed)
         }
     }
+
+    /// Sessions record the client address: the peer, or behind a trusted proxy the right-most untrusted
+    /// `X-Forwarded-For` hop. Forwarding headers from any other peer change nothing.
+    @Test(arguments: [("", "127.0.0.1"), ("127.0.0.0/8", "198.51.100.7")])
+    func clientAddressBehindProxies(trusted: String, recorded: String) async throws {
+        try await TestApp(["LATCHKEY_PORT": "0", "LATCHKEY_TRUSTED_PROXIES": trusted]).runLive { client in
+            let pair = try await client.register(email: "proxied-\(UUID())@example.com")
+            let forwarded: HTTPFields = [
+                .init("X-Forwarded-For")!: "203.0.113.1, 198.51.100.7", .init("X-Real-IP")!: "203.0.113.2", .init("Forwarded")!: "for=203.0.113.3",
+            ]
+            let login = try await client.request(
+                .post,
+                "/auth/login",
+                json: ["email": pair.user.email, "password": "Tr1cky!pass"],
+                headers: forwarded
+            )
+            let sessions = try await client.request(.get, "/auth/sessions", bearer: try login.decode(TokenPairResponse.self).accessToken)
+            let newest = try #require(try sessions.decode(SessionListResponse.self).sessions.first)
+            #expect(newest.ip == recorded)
+        }
+    }
 }

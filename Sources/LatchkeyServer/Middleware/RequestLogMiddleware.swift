@@ -21,6 +21,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             metadata: [
                 "method": "\(request.method)",
                 "path": "\(request.uri.path)",
+                "ip": "\(context.clientIP ?? "-")",
                 "status": "\(response.status.code)",
                 "ms": "\(elapsed / .milliseconds(1))",
             ]
