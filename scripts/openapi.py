@@ -90,8 +90,15 @@ SCHEMAS = {
 }
 
 
+RETRY_AFTER = {"Retry-After": {"required": True, "description": "Whole seconds after which the request may succeed",
+                               "schema": {"type": "integer", "minimum": 1}}}
+
+
 def error_response(*codes):
-    return {"description": " or ".join(codes), "content": {"application/json": {"schema": ref("Error")}}}
+    response = {"description": " or ".join(codes), "content": {"application/json": {"schema": ref("Error")}}}
+    if "RATE_LIMITED" in codes or "SERVICE_UNAVAILABLE" in codes:
+        response["headers"] = RETRY_AFTER
+    return response
 
 
 def errors(*codes):
@@ -106,10 +113,14 @@ BEARER = ("TOKEN_MISSING", "TOKEN_EXPIRED", "TOKEN_INVALID")
 NO_STORE = {"Cache-Control": {"schema": string(const="no-store")}, "Pragma": {"schema": string(const="no-cache")}}
 
 
-def op(summary, success, body=None, bearer=False, error_codes=(), extra=None, database=True):
-    """database: the route needs the database, so it answers 503 SERVICE_UNAVAILABLE (with Retry-After) while it is gone."""
+def op(summary, success, body=None, bearer=False, error_codes=(), extra=None, database=True, limited=None):
+    """database: the route needs the database, so it answers 503 SERVICE_UNAVAILABLE (with Retry-After) while it is gone.
+    limited: which abuse limits apply; over one, 429 RATE_LIMITED with Retry-After."""
     codes = tuple(error_codes) + (("SERVICE_UNAVAILABLE",) if database and "SERVICE_UNAVAILABLE" not in error_codes else ())
+    codes += ("RATE_LIMITED",) if limited else ()
     operation = {"summary": summary, "responses": {**success, **errors(*codes, "INTERNAL_ERROR")}}
+    if limited:
+        operation["responses"]["429"]["description"] = "RATE_LIMITED: " + limited + " The request had no other effect."
     if body:
         operation["requestBody"] = {"required": body[1], "content": {"application/json": {"schema": ref(body[0])}}}
     if bearer:
@@ -130,15 +141,23 @@ NO_CONTENT = {"204": {"description": "Done."}}
 
 PATHS = {
     "/auth/register": {"post": op("Create an account", ok("RegisterResponse", "201", "Created", NO_STORE), ("RegisterRequest", True),
-                                  error_codes=JSON_BODY + ("EMAIL_ALREADY_REGISTERED",))},
+                                  error_codes=JSON_BODY + ("EMAIL_ALREADY_REGISTERED",),
+                                  limited="the client IP's registration budget (LATCHKEY_RATE_LIMIT_REGISTER, default 30/5m) is spent.")},
     "/auth/login": {"post": op("Log in; opens a session", ok("TokenPair", headers=NO_STORE), ("LoginRequest", True),
                                error_codes=JSON_BODY + ("INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED", "ACCOUNT_DISABLED"),
+                               limited="the client IP's login budget (LATCHKEY_RATE_LIMIT_LOGIN, default 30/1m) is spent, or the account "
+                                       "waits after LATCHKEY_LOGIN_FREE_FAILURES (5) consecutive failed logins from any IP: 30 s "
+                                       "(LATCHKEY_LOGIN_DELAY), doubling with each further failure up to LATCHKEY_LOGIN_MAX_DELAY (15m). "
+                                       "During a wait every login for the email is a 429, right password or not, known email or not; a "
+                                       "successful login or password reset ends the count.",
                                extra={"description": "A user has at most LATCHKEY_MAX_SESSIONS_PER_USER (default 100) live sessions: a login "
                                                      "past it revokes the least recently used one."})},
     "/auth/refresh": {"post": op("Rotate a refresh token",
                                  ok("TokenPair", description="A new pair. Within the reuse grace window, the immediate predecessor of the live token returns the same new refresh token.", headers=NO_STORE),
                                  ("RefreshRequest", True),
-                                 error_codes=JSON_BODY + ("INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "ACCOUNT_DISABLED"))},
+                                 error_codes=JSON_BODY + ("INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "ACCOUNT_DISABLED"),
+                                 limited="the client IP's refresh budget (LATCHKEY_RATE_LIMIT_REFRESH, default 600/5m, apart from the "
+                                         "login budget) is spent.")},
     "/auth/logout": {"post": op("End a session (idempotent)", NO_CONTENT, ("LogoutRequest", False),
                                 error_codes=JSON_BODY + BEARER,
                                 extra={"security": [{}, {"bearer": []}],
@@ -165,16 +184,24 @@ PATHS = {
                                          extra={"parameters": [{"name": "id", "in": "path", "required": True, "schema": string(format="uuid")}],
                                                 "description": "Another user's session, or an unknown id, is a 404."})},
     "/auth/verify-email": {"post": op("Verify the email address with the emailed token (single-use, 24 h by default)", ok("User"),
-                                      ("TokenRequest", True), error_codes=JSON_BODY + ("INVALID_OR_EXPIRED_TOKEN",))},
+                                      ("TokenRequest", True), error_codes=JSON_BODY + ("INVALID_OR_EXPIRED_TOKEN",),
+                                      limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_TOKEN, default 30/5m) is spent.")},
     "/auth/verify-email/resend": {"post": op("Send a new verification mail", ok("Accepted", "202", "Accepted"), ("EmailRequest", True),
                                              error_codes=("INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"),
-                                             extra={"description": "202 with the same body, after the same minimum time, whether or not the email belongs to an unverified account; only then is a mail sent."})},
+                                             extra={"description": "202 with the same body, after the same minimum time, whether or not the email belongs to an unverified account; only then is a mail sent."},
+                                             limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_EMAIL, default 10/5m) is spent. Past "
+                                                     "LATCHKEY_MAIL_PER_RECIPIENT (default 3/1h) mails to one address the answer is still this 202; no "
+                                                     "mail is sent.")},
     "/auth/forgot-password": {"post": op("Send a password-reset mail", ok("Accepted", "202", "Accepted"), ("EmailRequest", True),
                                          error_codes=("INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"),
-                                         extra={"description": "202 with the same body, after the same minimum time, whether or not the account exists. A new request voids older reset links."})},
+                                         extra={"description": "202 with the same body, after the same minimum time, whether or not the account exists. A new request voids older reset links."},
+                                         limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_EMAIL, default 10/5m) is spent. Past "
+                                                     "LATCHKEY_MAIL_PER_RECIPIENT (default 3/1h) mails to one address the answer is still this 202; no "
+                                                     "mail is sent.")},
     "/auth/reset-password": {"post": op("Set a new password with the emailed token (single-use, 1 h by default); every session is revoked",
                                         NO_CONTENT, ("ResetPasswordRequest", True),
-                                        error_codes=JSON_BODY + ("INVALID_OR_EXPIRED_TOKEN",))},
+                                        error_codes=JSON_BODY + ("INVALID_OR_EXPIRED_TOKEN",),
+                                        limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_TOKEN, default 30/5m) is spent.")},
     "/.well-known/jwks.json": {"get": op("Public keys that may have signed a live access token (empty for HS256)",
                                          {"200": {"description": "JWKS", "content": {"application/json": {"schema": ref("JWKS")}}}}, database=False)},
     "/health": {"get": op("Liveness", ok("Status"), database=False)},
@@ -188,7 +215,7 @@ DOCUMENT = {
     "info": {
         "title": "Latchkey",
         "version": "2.0.0",
-        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY and Referrer-Policy: no-referrer. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over the limit (64 KiB) are a 413. A connection that sends part of a request and then nothing for 10 s, or sits idle for 60 s, is closed. Token answers carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds.",
+        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY and Referrer-Policy: no-referrer. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over the limit (64 KiB) are a 413. A connection that sends part of a request and then nothing for 10 s, or sits idle for 60 s, is closed. Token answers carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds. Abuse limits are shared by every instance on one database; over one, 429 RATE_LIMITED with Retry-After (whole seconds). The client IP is the TCP peer, or behind LATCHKEY_TRUSTED_PROXIES the right-most X-Forwarded-For address that is not a trusted proxy.",
     },
     "paths": PATHS,
     "components": {

@@ -6,11 +6,14 @@ public struct AuthError: Error, Sendable, Equatable {
     public var code: ErrorCode
     public var message: String
     public var details: [FieldError]
+    /// Whole seconds after which the request may succeed (`Retry-After`).
+    public var retryAfter: Int?
 
-    public init(_ code: ErrorCode, _ message: String, details: [FieldError] = []) {
+    public init(_ code: ErrorCode, _ message: String, details: [FieldError] = [], retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.details = details
+        self.retryAfter = retryAfter
     }
 
     public static func validation(_ details: [FieldError]) -> AuthError {
@@ -19,6 +22,10 @@ public struct AuthError: Error, Sendable, Equatable {
 
     public static func validation(field: String, _ message: String) -> AuthError {
         validation([FieldError(field: field, message: message)])
+    }
+
+    public static func rateLimited(retryAfter: Int) -> AuthError {
+        AuthError(.rateLimited, "Too many attempts; try again in \(retryAfter) s", retryAfter: retryAfter)
     }
 
     public static let emailAlreadyRegistered = AuthError(.emailAlreadyRegistered, "An account with this email already exists")
@@ -36,5 +43,5 @@ public struct AuthError: Error, Sendable, Equatable {
     public static let invalidOrExpiredToken = AuthError(.invalidOrExpiredToken, "The link is invalid, used or expired")
     public static let notFound = AuthError(.notFound, "Not found")
     public static let forbidden = AuthError(.forbidden, "Not allowed")
-    public static let serviceUnavailable = AuthError(.serviceUnavailable, "The database is unavailable")
+    public static let serviceUnavailable = AuthError(.serviceUnavailable, "The database is unavailable", retryAfter: 5)
 }

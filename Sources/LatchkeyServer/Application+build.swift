@@ -8,8 +8,8 @@ import Prometheus
 
 /// Builds the whole server from configuration: `serve` and the tests call this same function.
 ///
-/// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration`, `KeyEncryptionKey`
-/// and `TrustedProxies` (see their keys) under `latchkey.`.
+/// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration`, `KeyEncryptionKey`,
+/// `RateLimitConfiguration` and `TrustedProxies` (see their keys) under `latchkey.`.
 /// Opens the database and applies its migrations, and loads (or creates) the signing keys.
 public func buildApplication(
     reader: ConfigReader,
@@ -21,6 +21,7 @@ public func buildApplication(
     let tokens = try TokenConfiguration(reader: config)
     let accounts = try AccountConfiguration(reader: config)
     let mail = try MailConfiguration(reader: config)
+    let limits = try RateLimitConfiguration(reader: config)
 
     let configuredKEK = try KeyEncryptionKey.configured(reader: config)
     let (opened, issuer) = try await DatabaseFactory.open(url: server.databaseURL, keyEncryptionKey: configuredKEK, logger: logger) { database in
@@ -29,7 +30,8 @@ public func buildApplication(
     let database = opened.database
     let sealer = MailSealer(keyEncryptionKey: opened.keyEncryptionKey)
     let hasher = PasswordHasher(cost: accounts.bcryptCost)
-    let sessionService = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts)
+    let limiter = RateLimiter(store: database.rateLimits, configuration: limits)
+    let sessionService = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts, limiter: limiter)
     let accountService = AccountService(
         database: database,
         sessions: sessionService,
@@ -58,8 +60,8 @@ public func buildApplication(
 
     SystemController(database: database, issuer: issuer, metrics: metrics).addRoutes(to: router)
     let auth = router.group("auth")
-    auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService).endpoints)
-    auth.addRoutes(EmailFlowController(accounts: accountService).endpoints)
+    auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService, limiter: limiter).endpoints)
+    auth.addRoutes(EmailFlowController(accounts: accountService, limiter: limiter).endpoints)
     auth.add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AuthenticatedContext.self)
         .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
@@ -82,7 +84,8 @@ public func buildApplication(
                 pollInterval: .milliseconds(mail.pollInterval),
                 purgeInterval: .seconds(min(mail.retention, 3600)),
                 logger: logger
-            )
+            ),
+            CleanupService(cleanup: Cleanup(database: database), interval: .seconds(server.cleanupInterval), logger: logger),
         ],
         logger: logger
     )

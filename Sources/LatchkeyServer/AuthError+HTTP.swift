@@ -56,8 +56,8 @@ extension AuthError {
         if status == .unauthorized {
             headers[.cacheControl] = "no-store"
         }
-        if code == .serviceUnavailable {
-            headers[.retryAfter] = "5"
+        if let retryAfter {
+            headers[.retryAfter] = String(retryAfter)
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -6,7 +6,7 @@ import Logging
 /// Where the server listens and what it talks to.
 ///
 /// Keys (under `latchkey.`): `host`, `port` (see `ListenAddress`), `databaseUrl`, `maxBodySize` (bytes), `corsOrigins`
-/// (comma-separated), `requestHeaderTimeout`, `idleTimeout`, `logLevel`, `logFormat`.
+/// (comma-separated), `requestHeaderTimeout`, `idleTimeout`, `cleanupInterval`, `logLevel`, `logFormat`.
 public struct ServerConfiguration: Sendable {
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var requestHeaderTimeout = 10
     /// Seconds an idle keep-alive connection is kept open.
     public var idleTimeout = 60
+    /// Seconds between runs of the cleanup job.
+    public var cleanupInterval = 3600
     public var logLevel: Logger.Level = .info
     public var logFormat: LogFormat = .text
 
@@ -33,6 +35,7 @@ public struct ServerConfiguration: Sendable {
         )
         requestHeaderTimeout = try reader.seconds("requestHeaderTimeout", default: requestHeaderTimeout)
         idleTimeout = try reader.seconds("idleTimeout", default: idleTimeout)
+        cleanupInterval = try reader.seconds("cleanupInterval", default: cleanupInterval)
         logLevel = try reader.choice("logLevel", default: logLevel)
         logFormat = try reader.choice("logFormat", default: logFormat)
     }

@@ -121,4 +121,27 @@ import FoundationNetworking
         kill(server.process.processIdentifier, SIGTERM)
         _ = try await server.waitForExit()
     }
+
+    /// The abuse limits' counters, and the log line when an account starts to wait: a hash prefix, never the email.
+    @Test func rateLimitMetricsAndLog() async throws {
+        let server = try Server(["LATCHKEY_LOGIN_FREE_FAILURES": "2", "LATCHKEY_RATE_LIMIT_REGISTER": "1/1m"])
+        try await server.waitUntilHealthy()
+        let wrong = ["email": "victim@example.com", "password": "Wrong#Pass1"]
+        #expect(try await server.post("/auth/login", wrong) == 401)
+        #expect(try await server.post("/auth/login", wrong) == 401)
+        #expect(try await server.post("/auth/login", wrong) == 429)
+        let registration = ["email": "new@example.com", "password": "Secret#Pass1", "name": "N"]
+        #expect(try await server.post("/auth/register", registration) == 201)
+        #expect(try await server.post("/auth/register", registration) == 429)
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "\(server.base)/metrics")!)
+        let metrics = String(decoding: data, as: UTF8.self)
+        #expect(metrics.contains(#"latchkey_rate_limited_total{limit="login_account"} 1"#))
+        #expect(metrics.contains(#"latchkey_rate_limited_total{limit="register"} 1"#))
+        #expect(metrics.contains("latchkey_login_failures_total 2"))
+        kill(server.process.processIdentifier, SIGTERM)
+        _ = try await server.waitForExit()
+        let log = server.log
+        #expect(log.contains("login.throttled"))
+        #expect(!log.contains("victim"))
+    }
 }

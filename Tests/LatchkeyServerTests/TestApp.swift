@@ -20,6 +20,9 @@ struct TestApp {
             "LATCHKEY_BCRYPT_COST": "4",
             // Most suites test other things than the email flows; MailTests turns it back on.
             "LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "false",
+            // Suites send many requests from one IP; RateLimitTests sets the budgets it tests.
+            "LATCHKEY_RATE_LIMIT_LOGIN": "off", "LATCHKEY_RATE_LIMIT_REGISTER": "off", "LATCHKEY_RATE_LIMIT_EMAIL": "off",
+            "LATCHKEY_RATE_LIMIT_TOKEN": "off", "LATCHKEY_RATE_LIMIT_REFRESH": "off", "LATCHKEY_MAIL_PER_RECIPIENT": "off",
         ]) { $1 }.merging(environment) { $1 }
     }
 
@@ -71,6 +74,7 @@ struct Client: Sendable {
     }
 
     /// Registers a user with a valid password and returns the token pair (verification is off by default).
+    @discardableResult
     func register(
         email: String = "user-\(UUID())@example.com",
         password: String = "Tr1cky!pass",

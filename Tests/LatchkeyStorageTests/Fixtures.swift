@@ -153,7 +153,7 @@ extension TestStore {
     ) async throws -> (session: Session, refreshToken: Data) {
         let session = Session.make(userID: user.id, createdAt: createdAt, lifetime: lifetime)
         let refreshToken = freshTokenHash()
-        try await sessions.createSession(session, refreshTokenHash: refreshToken, maxLiveSessions: maxLiveSessions)
+        try await sessions.createSession(session, refreshTokenHash: refreshToken, maxLiveSessions: maxLiveSessions, clearingLoginFailures: nil)
         return (session, refreshToken)
     }
 

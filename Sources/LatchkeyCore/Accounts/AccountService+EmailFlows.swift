@@ -11,6 +11,7 @@ extension AccountService {
         try await takingAtLeast(Self.enumerationSafeDuration) {
             guard let user = try await database.users.user(email: EmailAddress.lookupForm(email)), user.isActive, !user.emailVerified
             else { return }
+            guard try await sessions.limiter.allowsMail(to: user.email) else { return mailCapReached(user, logger: logger) }
             let (token, mail) = try verificationToken(for: user, now: Date())
             try await database.emailTokens.issue(token, mail: mail)
             logger.info("verification mail queued", metadata: ["event": "verification.resent", "user": "\(user.id)"])
@@ -28,6 +29,7 @@ extension AccountService {
     public func forgotPassword(email: String, logger: Logger) async throws {
         try await takingAtLeast(Self.enumerationSafeDuration) {
             guard let user = try await database.users.user(email: EmailAddress.lookupForm(email)), user.isActive else { return }
+            guard try await sessions.limiter.allowsMail(to: user.email) else { return mailCapReached(user, logger: logger) }
             let now = Date()
             let (secret, token) = emailToken(for: user, purpose: .resetPassword, lifetime: tokens.resetTokenTTL, now: now)
             try await database.emailTokens.issue(
@@ -52,7 +54,14 @@ extension AccountService {
         guard try await database.emailTokens.resetPassword(tokenHash: hash, passwordHash: passwordHash, notice: notice, now: Date()) else {
             throw AuthError.invalidOrExpiredToken
         }
+        // The owner, back in through the emailed link, is not kept waiting by someone guessing the old password.
+        try await sessions.limiter.clearLoginFailures(email: user.email)
         logger.info("password reset", metadata: ["event": "password.reset", "user": "\(user.id)"])
+    }
+
+    /// The answer stays the same; only the mail is not sent.
+    private func mailCapReached(_ user: User, logger: Logger) {
+        logger.notice("mail not sent: the recipient's hourly budget is spent", metadata: ["event": "mail.limited", "user": "\(user.id)"])
     }
 
     func verificationToken(for user: User, now: Date) throws -> (EmailToken, SealedMail) {

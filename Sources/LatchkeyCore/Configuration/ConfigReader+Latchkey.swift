@@ -42,17 +42,10 @@ extension ConfigReader {
     /// A duration in whole seconds: `30s`, `15m`, `24h`, `7d` or plain seconds.
     public func seconds(_ key: String, default defaultValue: Int, allowZero: Bool = false) throws -> Int {
         guard let value = text(key) else { return defaultValue }
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        var number = Substring(value)
-        var unit = 1
-        if let last = value.last, let multiplier = units[last] {
-            number = value.dropLast()
-            unit = multiplier
-        }
-        guard let amount = Int(number), amount >= 0, amount <= Int(Int32.max), amount > 0 || allowZero else {
+        guard let amount = Duration.seconds(parsing: value), amount > 0 || allowZero else {
             throw ConfigurationError(key: key, "must be a duration such as 30s, 15m, 24h, 7d or a number of seconds, not '\(value)'")
         }
-        return amount * unit
+        return amount
     }
 
     /// An integer within `range`.

@@ -1,6 +1,7 @@
 import Foundation
 import LatchkeyAPI
 import Logging
+import Metrics
 
 /// Where a request came from, kept with the session it opens.
 public struct ClientInfo: Sendable {
@@ -53,34 +54,60 @@ public struct SessionService: Sendable {
     let issuer: TokenIssuer
     let hasher: PasswordHasher
     let accounts: AccountConfiguration
+    let limiter: RateLimiter
 
-    public init(database: any StorageBackend, issuer: TokenIssuer, hasher: PasswordHasher, accounts: AccountConfiguration) {
+    public init(database: any StorageBackend, issuer: TokenIssuer, hasher: PasswordHasher, accounts: AccountConfiguration, limiter: RateLimiter) {
         self.database = database
         self.issuer = issuer
         self.hasher = hasher
         self.accounts = accounts
+        self.limiter = limiter
     }
 
     var tokens: TokenConfiguration { issuer.configuration }
 
+    /// Throws `RATE_LIMITED`, before the password is checked, while the client IP's login budget is spent or the
+    /// account waits after too many failures.
     public func login(_ credentials: Credentials, client: ClientInfo, logger: Logger) async throws -> IssuedTokens {
-        let user = try await database.users.user(email: EmailAddress.lookupForm(credentials.email))
+        let email = EmailAddress.lookupForm(credentials.email)
+        let reservation = try await limiter.reserveLogin(email: email, ip: client.ip)
+        let user = try await database.users.user(email: email)
         // bcrypt runs whether or not the account exists, so timing does not reveal it.
         let matches = try await hasher.verify(credentials.password, hash: user?.passwordHash)
         guard let user, matches else {
+            Self.loginFailures.increment()
             logger.info("login failed", metadata: ["event": "login.failed"])
+            if let state = reservation.state, let waitUntil = state.waitUntil {
+                logger.warning(
+                    "account waits after failed logins",
+                    metadata: [
+                        "event": "login.throttled", "account": "\(reservation.logName)", "failures": "\(state.failures)",
+                        "waitSeconds": "\(Rate.wholeSeconds(waitUntil - Date().timeIntervalSince1970))",
+                    ]
+                )
+            }
             throw AuthError.invalidCredentials
         }
-        guard user.isActive else { throw AuthError.accountDisabled }
-        if accounts.requireEmailVerification && !user.emailVerified { throw AuthError.emailNotVerified }
-        let tokens = try await startSession(for: user, client: client)
+        // The password was right: the reserved failure is not one.
+        guard user.isActive, !accounts.requireEmailVerification || user.emailVerified else {
+            try await limiter.clearLoginFailures(email: email)
+            throw user.isActive ? AuthError.emailNotVerified : AuthError.accountDisabled
+        }
+        let tokens = try await startSession(for: user, client: client, clearingLoginFailures: reservation.accountKey)
         logger.info("login", metadata: ["event": "login.succeeded", "user": "\(user.id)"])
         return tokens
     }
 
+    private static let loginFailures = Counter(label: "latchkey_login_failures_total")
+
     /// Opens a session for an authenticated user and returns its first tokens. Past the per-user cap, the
     /// least recently used live session is revoked.
-    public func startSession(for user: User, client: ClientInfo, now: Date = Date()) async throws -> IssuedTokens {
+    public func startSession(
+        for user: User,
+        client: ClientInfo,
+        clearingLoginFailures accountKey: String? = nil,
+        now: Date = Date()
+    ) async throws -> IssuedTokens {
         let refreshToken = RandomToken.make()
         let session = Session(
             id: UUID(),
@@ -95,7 +122,8 @@ public struct SessionService: Sendable {
         try await database.sessions.createSession(
             session,
             refreshTokenHash: RandomToken.hash(refreshToken),
-            maxLiveSessions: accounts.maxSessionsPerUser
+            maxLiveSessions: accounts.maxSessionsPerUser,
+            clearingLoginFailures: accountKey
         )
         return try await issue(user: user, sessionID: session.id, refreshToken: refreshToken, now: now)
     }

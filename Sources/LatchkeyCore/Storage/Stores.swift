@@ -18,7 +18,8 @@ public protocol UserStore: Sendable {
 public protocol SessionStore: Sendable {
     /// Stores a new session and its first refresh token; first revokes the user's least recently used live
     /// sessions so that, with the new one, at most `maxLiveSessions` are live.
-    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int) async throws
+    /// In the same round trip, deletes the login throttle state `clearingLoginFailures` names (a successful login).
+    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int, clearingLoginFailures accountKey: String?) async throws
     /// Rotates a refresh token in one transaction; the database decides concurrent races.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome
     /// The active user of a session that is neither revoked nor expired, in one query (every protected request asks).
@@ -65,6 +66,58 @@ public protocol SigningKeyStore: Sendable {
     func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey]
 }
 
+/// One bucket of a per-IP or per-recipient budget.
+public struct RateBucket: Sendable {
+    public var key: String
+    public var rate: Rate
+
+    public init(key: String, rate: Rate) {
+        self.key = key
+        self.rate = rate
+    }
+}
+
+public enum RateDecision: Sendable, Equatable {
+    case allowed
+    case limited(retryAfter: Int)
+}
+
+/// A login attempt to let through: the client IP's bucket first (when limited), then the account's throttle.
+public struct LoginAttempt: Sendable {
+    public var accountKey: String
+    public var throttle: LoginThrottle
+    public var ipBucket: RateBucket?
+
+    public init(accountKey: String, throttle: LoginThrottle, ipBucket: RateBucket?) {
+        self.accountKey = accountKey
+        self.throttle = throttle
+        self.ipBucket = ipBucket
+    }
+}
+
+public enum LoginAttemptDecision: Sendable, Equatable {
+    /// The failure is reserved: `state` is what the account's throttle now holds.
+    case reserved(LoginThrottle.State)
+    /// The IP's budget is spent; nothing changed.
+    case ipLimited(retryAfter: Int)
+    /// The account is waiting; the IP's request was counted, the account's state did not change.
+    case throttled(retryAfter: Int)
+}
+
+/// The abuse limits' counters. Every check is atomic in the database, so concurrent requests, on any number of
+/// instances, cannot get past a budget.
+public protocol RateLimitStore: Sendable {
+    /// Takes one request from the bucket (`Rate.take`); a limited request leaves it as it was.
+    func take(_ bucket: RateBucket, now: Date) async throws -> RateDecision
+    /// `LoginThrottle.reserve` on the account, when the IP bucket allows the attempt; in one round trip.
+    func reserveLoginAttempt(_ attempt: LoginAttempt, now: Date) async throws -> LoginAttemptDecision
+    /// Forgets the account's failures and ends its wait.
+    func clearLoginFailures(accountKey: String) async throws
+    /// Deletes up to `limit` spent rows: full buckets, and throttles whose last failure is before `forgetBefore`
+    /// and whose wait is over. Returns how many.
+    func deleteSpent(now: Date, forgetBefore: Date, limit: Int) async throws -> Int
+}
+
 /// Everything the services need from a database backend: SQLite or PostgreSQL.
 public protocol StorageBackend: Sendable {
     var users: any UserStore { get }
@@ -72,6 +125,7 @@ public protocol StorageBackend: Sendable {
     var signingKeys: any SigningKeyStore { get }
     var emailTokens: any EmailTokenStore { get }
     var outbox: any OutboxStore { get }
+    var rateLimits: any RateLimitStore { get }
     /// Throws when the database does not answer.
     func ping() async throws
 }

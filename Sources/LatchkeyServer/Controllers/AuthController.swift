@@ -2,10 +2,13 @@ import Hummingbird
 import LatchkeyAPI
 import LatchkeyCore
 
-/// The public routes: register, login, refresh, logout.
+/// The public routes: register, login, refresh, logout. Register and refresh take from the client IP's budget
+/// before anything else; login's budgets are checked by `SessionService.login`, in the same round trip as the
+/// account's throttle.
 struct AuthController {
     let accounts: AccountService
     let sessions: SessionService
+    let limiter: RateLimiter
 
     var endpoints: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
@@ -16,6 +19,7 @@ struct AuthController {
     }
 
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RegisterResponse> {
+        try await limiter.check(.register, ip: context.clientIP)
         let input = try await request.decode(as: RegisterRequest.self, context: context)
         let account = NewAccount(email: input.email, password: input.password, name: input.name)
         let registered = try await accounts.register(account, client: context.client(request), logger: context.logger)
@@ -29,6 +33,7 @@ struct AuthController {
     }
 
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
+        try await limiter.check(.refresh, ip: context.clientIP)
         let input = try await request.decode(as: RefreshRequest.self, context: context)
         return .noStore(try await sessions.refresh(input.refreshToken, logger: context.logger).response)
     }

@@ -14,6 +14,7 @@ public struct PostgresBackend: StorageBackend {
     public var signingKeys: any SigningKeyStore { PostgresSigningKeyStore(executor: executor) }
     public var emailTokens: any EmailTokenStore { PostgresEmailTokenStore(executor: executor) }
     public var outbox: any OutboxStore { PostgresOutboxStore(executor: executor) }
+    public var rateLimits: any RateLimitStore { PostgresRateLimitStore(executor: executor) }
 
     init(client: PostgresClient, logger: Logger) {
         executor = PostgresExecutor(client: client, logger: logger)

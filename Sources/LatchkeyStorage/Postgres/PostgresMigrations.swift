@@ -99,6 +99,23 @@ enum PostgresMigrations {
         ("0004_normalized_emails", [], normalizeEmails),
         // See SQLite's 0005: the per-login trim to the session cap reads live sessions only.
         ("0005_live_sessions_index", ["CREATE INDEX sessions_live_by_user ON sessions(user_id, last_used_at) WHERE revoked_at IS NULL"], nil),
+        (
+            "0006_rate_limits",
+            [
+                "CREATE TABLE rate_limit_buckets (key text PRIMARY KEY, tat double precision NOT NULL)",
+                "CREATE INDEX rate_limit_buckets_tat ON rate_limit_buckets(tat)",
+                """
+                CREATE TABLE login_throttles (
+                    key text PRIMARY KEY,
+                    failures integer NOT NULL,
+                    wait_until double precision,
+                    last_failure_at double precision NOT NULL
+                )
+                """,
+                "CREATE INDEX login_throttles_last_failure ON login_throttles(last_failure_at)",
+            ],
+            nil
+        ),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -8,8 +8,8 @@ struct PostgresSessionStore: SessionStore {
 
     /// The sessions past the cap are revoked by a second statement, after the new one is committed: of concurrent
     /// logins of one user, the last to trim then sees every new session (one statement sees only its own snapshot).
-    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int) async throws {
-        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash))
+    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int, clearingLoginFailures accountKey: String?) async throws {
+        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash, accountKey: accountKey))
         _ = try await executor.rows(TrimSessionsQuery(session: session, maxLiveSessions: maxLiveSessions))
     }
 
@@ -81,20 +81,23 @@ struct PostgresSessionStore: SessionStore {
 
 // The statements of every login, refresh and authenticated request, prepared once per connection.
 
-/// Both rows in one statement, so one round trip and no explicit transaction.
+/// Both rows, and the login's cleared throttle, in one statement: one round trip and no explicit transaction.
 private struct CreateSessionQuery: PostgresHotQuery {
     static let sql = """
         WITH session AS (
             INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ), cleared AS (
+            DELETE FROM login_throttles WHERE key = $9::text
         )
         INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($8, $1, $3)
         """
     var session: Session
     var refreshTokenHash: Data
+    var accountKey: String?
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 8)
+        var bindings = PostgresBindings(capacity: 9)
         bindings.append(session.id)
         bindings.append(session.userID)
         bindings.append(session.createdAt)
@@ -103,25 +106,27 @@ private struct CreateSessionQuery: PostgresHotQuery {
         bindings.append(session.userAgent)
         bindings.append(session.ip)
         try bindings.append(refreshTokenHash)
+        bindings.append(accountKey)
         return bindings
     }
 }
 
-/// Revokes the user's least recently used live sessions past the cap, never the one just created.
+/// Revokes the user's least recently used live sessions past the cap. One total order (no preference for the session
+/// just created): concurrent trims that each see a different set of sessions then agree, and together revoke exactly
+/// the sessions outside the cap's most recent; preferring each trim's own session made them revoke each other's.
 private struct TrimSessionsQuery: PostgresHotQuery {
     static let sql = """
-        UPDATE sessions SET revoked_at = $3
+        UPDATE sessions SET revoked_at = $2
         WHERE id IN (
-            SELECT id FROM sessions WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3
-            ORDER BY id = $1 DESC, last_used_at DESC, created_at DESC OFFSET $4
+            SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+            ORDER BY last_used_at DESC, created_at DESC, id DESC OFFSET $3
         )
         """
     var session: Session
     var maxLiveSessions: Int
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 4)
-        bindings.append(session.id)
+        var bindings = PostgresBindings(capacity: 3)
         bindings.append(session.userID)
         bindings.append(session.createdAt)
         bindings.append(maxLiveSessions)

@@ -93,6 +93,22 @@ enum SQLiteMigrations {
         migrator.registerMigration("0005_live_sessions_index") { db in
             try db.execute(sql: "CREATE INDEX sessions_live_by_user ON sessions(user_id, last_used_at) WHERE revoked_at IS NULL")
         }
+        // The abuse limits' counters (see RateLimitStore); the indexes serve the cleanup of spent rows.
+        migrator.registerMigration("0006_rate_limits") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rate_limit_buckets (key TEXT PRIMARY KEY NOT NULL, tat REAL NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX rate_limit_buckets_tat ON rate_limit_buckets(tat);
+                    CREATE TABLE login_throttles (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        failures INTEGER NOT NULL,
+                        wait_until REAL,
+                        last_failure_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX login_throttles_last_failure ON login_throttles(last_failure_at);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -8,8 +8,9 @@ struct SQLiteSessionStore: SessionStore {
 
     /// The sessions past the cap are revoked after the new one is written, so that of concurrent logins the last to
     /// trim sees them all (the same order as on PostgreSQL, where it matters).
-    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int) async throws {
+    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int, clearingLoginFailures accountKey: String?) async throws {
         try await writer.write { db in
+            if let accountKey { try db.clearLoginFailures(accountKey: accountKey) }
             try db.run(
                 """
                 INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
@@ -29,7 +30,7 @@ struct SQLiteSessionStore: SessionStore {
                 WHERE id IN (
                     SELECT id FROM sessions
                     WHERE user_id = \(session.userID.databaseText) AND revoked_at IS NULL AND expires_at > \(session.createdAt)
-                    ORDER BY id = \(session.id.databaseText) DESC, last_used_at DESC, created_at DESC LIMIT -1 OFFSET \(maxLiveSessions)
+                    ORDER BY last_used_at DESC, created_at DESC, id DESC LIMIT -1 OFFSET \(maxLiveSessions)
                 )
                 """
             )

@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+import LatchkeyCore
+
+/// SQLite runs one writer at a time, so each check reads the counter and writes the decision of `Rate.take` or
+/// `LoginThrottle.reserve` inside one write transaction, race-free across processes too.
+struct SQLiteRateLimitStore: RateLimitStore {
+    let writer: any DatabaseWriter
+
+    func take(_ bucket: RateBucket, now: Date) async throws -> RateDecision {
+        try await writer.write { db in try db.take(bucket, now: now.timeIntervalSince1970) }
+    }
+
+    func reserveLoginAttempt(_ attempt: LoginAttempt, now: Date) async throws -> LoginAttemptDecision {
+        let now = now.timeIntervalSince1970
+        return try await writer.write { db in
+            if let bucket = attempt.ipBucket, case .limited(let retryAfter) = try db.take(bucket, now: now) {
+                return .ipLimited(retryAfter: retryAfter)
+            }
+            let state = try db.row("SELECT failures, wait_until FROM login_throttles WHERE key = \(attempt.accountKey)").map {
+                LoginThrottle.State(failures: $0["failures"], waitUntil: $0["wait_until"])
+            }
+            switch attempt.throttle.reserve(state, now: now) {
+            case .throttled(let retryAfter):
+                return .throttled(retryAfter: retryAfter)
+            case .reserved(let reserved):
+                try db.run(
+                    """
+                    INSERT INTO login_throttles (key, failures, wait_until, last_failure_at)
+                    VALUES (\(attempt.accountKey), \(reserved.failures), \(reserved.waitUntil), \(now))
+                    ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, wait_until = excluded.wait_until,
+                                                    last_failure_at = excluded.last_failure_at
+                    """
+                )
+                return .reserved(reserved)
+            }
+        }
+    }
+
+    func clearLoginFailures(accountKey: String) async throws {
+        try await writer.write { db in try db.clearLoginFailures(accountKey: accountKey) }
+    }
+
+    func deleteSpent(now: Date, forgetBefore: Date, limit: Int) async throws -> Int {
+        let (now, forgetBefore) = (now.timeIntervalSince1970, forgetBefore.timeIntervalSince1970)
+        return try await writer.write { db in
+            try db.run("DELETE FROM rate_limit_buckets WHERE key IN (SELECT key FROM rate_limit_buckets WHERE tat <= \(now) LIMIT \(limit))")
+            let buckets = db.changesCount
+            try db.run(
+                """
+                DELETE FROM login_throttles WHERE key IN (
+                    SELECT key FROM login_throttles
+                    WHERE last_failure_at < \(forgetBefore) AND (wait_until IS NULL OR wait_until <= \(now)) LIMIT \(limit - buckets)
+                )
+                """
+            )
+            return buckets + db.changesCount
+        }
+    }
+}
+
+extension GRDB.Database {
+    fileprivate func take(_ bucket: RateBucket, now: Double) throws -> RateDecision {
+        let tat = try Double.fetchOne(self, SQLRequest<Double>(literal: "SELECT tat FROM rate_limit_buckets WHERE key = \(bucket.key)", cached: true))
+        switch bucket.rate.take(tat: tat, now: now) {
+        case .limited(let retryAfter):
+            return .limited(retryAfter: retryAfter)
+        case .allowed(let next):
+            try run("INSERT INTO rate_limit_buckets (key, tat) VALUES (\(bucket.key), \(next)) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat")
+            return .allowed
+        }
+    }
+
+    func clearLoginFailures(accountKey: String) throws {
+        try run("DELETE FROM login_throttles WHERE key = \(accountKey)")
+    }
+}
