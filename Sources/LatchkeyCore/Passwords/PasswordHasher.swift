@@ -6,9 +6,13 @@ import NIOPosix
 import Glibc
 #endif
 
-/// bcrypt on a thread pool of its own: blocking work never runs on an event loop, the pool's fixed size
-/// (one thread per core) bounds how much of the machine a login storm can take, and its threads run at a
-/// lower priority, so a storm takes the CPU that request handling leaves idle instead of delaying it.
+/// bcrypt on a thread pool of its own: blocking work never runs on an event loop, and the pool's size and priority
+/// set the share of the machine that logins get when requests compete with them for the CPU. Idle, bcrypt has every
+/// core. Busy, Linux shares the CPU between runnable threads by weight: the pool's two threads per core, at nice 1 and
+/// as batch (CPU-bound) threads, hold about half of it against the event loops and keep the other half for request
+/// handling. Measured on 2 cores (`scripts/bench`, the mixed row, several runs): one thread per core at nice 10 left
+/// logins 16-21% of their bound while `/auth/me` was busy; two per core at nice 0 gave logins 54% but `/auth/me` 3.1x
+/// its quiet p99; this gives 46-52% and 2.4-3.3x.
 ///
 /// Passwords are hashed and checked in Unicode NFC (NIST 800-63B §5.1.1.2), so the same password typed on
 /// two keyboards that compose characters differently is the same password.
@@ -55,17 +59,21 @@ public struct PasswordHasher: Sendable {
 
     /// Lives as long as the process, like NIO's singletons.
     private static let pool: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: System.coreCount)
+        let pool = NIOThreadPool(numberOfThreads: 2 * System.coreCount)
         pool.start()
         return pool
     }()
 
-    /// Nice 10 for the calling thread (on Linux the nice value is per thread, and `who` 0 is the calling
-    /// one): with the scheduler's weights that leaves a login storm about a tenth of a busy CPU, and all of
-    /// an idle one. Cheap next to a hash.
+    /// Nice 1 and `SCHED_BATCH` for the calling thread (on Linux both are per thread, and 0 is the calling one): a
+    /// batch thread is not favoured when it wakes, so it does not preempt request handling, and its slices are longer.
+    /// Neither needs a privilege. Cheap next to a hash.
     private static func lowerThreadPriority() {
         #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        // SCHED_BATCH of <linux/sched.h>, which Glibc's module does not export.
+        let schedBatch: Int32 = 3
+        var parameter = sched_param(sched_priority: 0)
+        _ = sched_setscheduler(0, schedBatch, &parameter)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 1)
         #endif
     }
 }

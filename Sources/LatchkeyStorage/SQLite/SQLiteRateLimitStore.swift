@@ -4,15 +4,22 @@ import LatchkeyCore
 
 /// SQLite runs one writer at a time, so each check reads the counter and writes the decision of `Rate.take` or
 /// `LoginThrottle.reserve` inside one write transaction, race-free across processes too.
+///
+/// A bucket that is already spent is answered from a read, without queueing for the writer: under attack nearly every
+/// request is limited, and the legitimate logins' writes must not wait behind them. (Nothing but time refills a
+/// bucket, so a read that finds it spent can only be wrong by the moment it took.)
 struct SQLiteRateLimitStore: RateLimitStore {
     let writer: any DatabaseWriter
 
     func take(_ bucket: RateBucket, now: Date) async throws -> RateDecision {
-        try await writer.write { db in try db.take(bucket, now: now.timeIntervalSince1970) }
+        let now = now.timeIntervalSince1970
+        if let retryAfter = try await spent(bucket, now: now) { return .limited(retryAfter: retryAfter) }
+        return try await writer.write { db in try db.take(bucket, now: now) }
     }
 
     func reserveLoginAttempt(_ attempt: LoginAttempt, now: Date) async throws -> LoginAttemptDecision {
         let now = now.timeIntervalSince1970
+        if let bucket = attempt.ipBucket, let retryAfter = try await spent(bucket, now: now) { return .ipLimited(retryAfter: retryAfter) }
         return try await writer.write { db in
             if let bucket = attempt.ipBucket, case .limited(let retryAfter) = try db.take(bucket, now: now) {
                 return .ipLimited(retryAfter: retryAfter)
@@ -35,6 +42,13 @@ struct SQLiteRateLimitStore: RateLimitStore {
                 return .reserved(reserved)
             }
         }
+    }
+
+    /// `Retry-After` when the bucket is spent, read without the writer.
+    private func spent(_ bucket: RateBucket, now: Double) async throws -> Int? {
+        let tat = try await writer.read { db in try db.tat(of: bucket) }
+        if case .limited(let retryAfter) = bucket.rate.take(tat: tat, now: now) { return retryAfter }
+        return nil
     }
 
     func clearLoginFailures(accountKey: String) async throws {
@@ -60,9 +74,12 @@ struct SQLiteRateLimitStore: RateLimitStore {
 }
 
 extension GRDB.Database {
+    fileprivate func tat(of bucket: RateBucket) throws -> Double? {
+        try Double.fetchOne(self, SQLRequest<Double>(literal: "SELECT tat FROM rate_limit_buckets WHERE key = \(bucket.key)", cached: true))
+    }
+
     fileprivate func take(_ bucket: RateBucket, now: Double) throws -> RateDecision {
-        let tat = try Double.fetchOne(self, SQLRequest<Double>(literal: "SELECT tat FROM rate_limit_buckets WHERE key = \(bucket.key)", cached: true))
-        switch bucket.rate.take(tat: tat, now: now) {
+        switch bucket.rate.take(tat: try tat(of: bucket), now: now) {
         case .limited(let retryAfter):
             return .limited(retryAfter: retryAfter)
         case .allowed(let next):
