@@ -6,7 +6,7 @@ import Metrics
 /// Applies the abuse limits, with their state in the database: every instance on one database enforces one budget.
 public struct RateLimiter: Sendable {
     /// The per-client-IP budgets, as configured: one row of the contract's table each.
-    public enum Budget: String, Sendable, CaseIterable {
+    public enum Budget: String, Sendable {
         case login, register, email, token, refresh
     }
 
@@ -60,11 +60,11 @@ public struct RateLimiter: Sendable {
         let ipBucket = bucket(.login, ip: ip)
         guard let throttle = configuration.loginThrottle else {
             try await check(.login, ip: ip, now: now)
-            return LoginReservation(accountKey: nil, account: account, state: nil)
+            return LoginReservation(account: account, state: nil)
         }
         switch try await store.reserveLoginAttempt(LoginAttempt(accountKey: account, throttle: throttle, ipBucket: ipBucket), now: now) {
         case .reserved(let state):
-            return LoginReservation(accountKey: account, account: account, state: state)
+            return LoginReservation(account: account, state: state)
         case .ipLimited(let retryAfter):
             throw Self.limited(Budget.login.rawValue, retryAfter: retryAfter)
         case .throttled(let retryAfter):
@@ -102,11 +102,13 @@ public struct RateLimiter: Sendable {
 
 /// A login attempt let through the limits. Its failure is already counted; a successful login clears it.
 struct LoginReservation: Sendable {
-    /// The throttle state to clear on success; nil when the account throttle is off.
-    var accountKey: String?
-    /// The account's counter key, also when the throttle is off (for the log).
+    /// The account's counter key.
     var account: String
+    /// What the throttle holds now; nil when it is off.
     var state: LoginThrottle.State?
+
+    /// The throttle state a successful login clears.
+    var accountKey: String? { state == nil ? nil : account }
 
     /// A short, stable name for the account in logs: never the email.
     var logName: String { String(account.dropFirst("account:".count).prefix(12)) }
