@@ -54,7 +54,7 @@ public func buildApplication(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ClientAddressMiddleware(trustedProxies: try TrustedProxies(reader: config)))
     router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: server.sendsHSTS(appURL: mail.appURL)))
     router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.corsOrigins))
     router.add(middleware: ErrorMiddleware())
 

@@ -6,11 +6,16 @@ import Logging
 /// Where the server listens and what it talks to.
 ///
 /// Keys (under `latchkey.`): `host`, `port` (see `ListenAddress`), `databaseUrl`, `maxBodySize` (bytes), `corsOrigins`
-/// (comma-separated), `requestHeaderTimeout`, `idleTimeout`, `cleanupInterval`, `logLevel`, `logFormat`.
+/// (comma-separated), `requestHeaderTimeout`, `idleTimeout`, `cleanupInterval`, `hsts` (auto, on or off), `logLevel`, `logFormat`.
 public struct ServerConfiguration: Sendable {
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
         case json
+    }
+
+    /// `Strict-Transport-Security`: `auto` sends it when the app URL is https.
+    public enum HSTS: String, Sendable, CaseIterable {
+        case auto, on, off
     }
 
     public var address = ListenAddress()
@@ -23,6 +28,7 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout = 60
     /// Seconds between runs of the cleanup job.
     public var cleanupInterval = 3600
+    public var hsts: HSTS = .auto
     public var logLevel: Logger.Level = .info
     public var logFormat: LogFormat = .text
 
@@ -36,7 +42,17 @@ public struct ServerConfiguration: Sendable {
         requestHeaderTimeout = try reader.seconds("requestHeaderTimeout", default: requestHeaderTimeout)
         idleTimeout = try reader.seconds("idleTimeout", default: idleTimeout)
         cleanupInterval = try reader.seconds("cleanupInterval", default: cleanupInterval)
+        hsts = try reader.choice("hsts", default: hsts)
         logLevel = try reader.choice("logLevel", default: logLevel)
         logFormat = try reader.choice("logFormat", default: logFormat)
+    }
+
+    /// Whether every answer carries `Strict-Transport-Security`, for the server whose links point at `appURL`.
+    public func sendsHSTS(appURL: String) -> Bool {
+        switch hsts {
+        case .on: true
+        case .off: false
+        case .auto: appURL.lowercased().hasPrefix("https://")
+        }
     }
 }

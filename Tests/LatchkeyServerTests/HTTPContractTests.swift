@@ -81,8 +81,29 @@ import Testing
                 #expect(response.headers[.xContentTypeOptions] == "nosniff")
                 #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
                 #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                #expect(response.headers[.contentSecurityPolicy] == "default-src 'none'; frame-ancestors 'none'")
+                // Over http (the default app URL) there is no HSTS, and no header names a version.
+                #expect(response.headers[HTTPField.Name("Strict-Transport-Security")!] == nil)
+                #expect(response.headers[.server].map { $0.contains(where: \.isNumber) } != true)
             }
         }
+    }
+
+    /// `LATCHKEY_HSTS`: `auto` follows the app URL's scheme, `on` and `off` override it.
+    @Test(arguments: [
+        ("auto", "https://auth.example.com", true), ("auto", "http://auth.example.com", false), ("on", "http://localhost:8080", true),
+        ("off", "https://auth.example.com", false), ("", "https://auth.example.com", true),
+    ])
+    func strictTransportSecurity(mode: String, appURL: String, sent: Bool) async throws {
+        try await TestApp(["LATCHKEY_HSTS": mode, "LATCHKEY_APP_URL": appURL]).run { client in
+            for response in [try await client.request(.get, "/health"), try await client.request(.post, "/auth/login", json: [:])] {
+                #expect(response.headers[HTTPField.Name("Strict-Transport-Security")!] == (sent ? "max-age=31536000; includeSubDomains" : nil))
+            }
+        }
+    }
+
+    @Test func badHSTSModeStopsStartUp() async throws {
+        await #expect(throws: (any Error).self) { try await TestApp(["LATCHKEY_HSTS": "always"]).build() }
     }
 
     @Test func bearerHandling() async throws {
