@@ -55,7 +55,7 @@ public func buildApplication(
     router.add(middleware: ClientAddressMiddleware(trustedProxies: try TrustedProxies(reader: config)))
     router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
     router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: server.sendsHSTS(appURL: mail.appURL)))
-    router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.corsOrigins))
+    router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.allowedOrigins(appURL: mail.appURL)))
     router.add(middleware: ErrorMiddleware())
 
     SystemController(database: database, issuer: issuer, metrics: metrics).addRoutes(to: router)

@@ -47,6 +47,23 @@ public struct ServerConfiguration: Sendable {
         logFormat = try reader.choice("logFormat", default: logFormat)
     }
 
+    /// The browser origins the server trusts: `corsOrigins` and the origin of the app URL (where the operator's web app,
+    /// or the server's own pages, live).
+    public func allowedOrigins(appURL: String) -> Set<String> {
+        corsOrigins.union(Self.origin(of: appURL).map { [$0] } ?? [])
+    }
+
+    /// `scheme://host[:port]` as a browser sends it in `Origin`: lower-cased, the default port left out.
+    public static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased(),
+            !host.isEmpty
+        else { return nil }
+        let defaultPort = scheme == "https" ? 443 : 80
+        let port = components.port.flatMap { $0 == defaultPort ? nil : ":\($0)" } ?? ""
+        let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "\(scheme)://\(bracketed)\(port)"
+    }
+
     /// Whether every answer carries `Strict-Transport-Security`, for the server whose links point at `appURL`.
     public func sendsHSTS(appURL: String) -> Bool {
         switch hsts {

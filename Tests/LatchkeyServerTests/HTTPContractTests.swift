@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
+import LatchkeyServer
 import Testing
 
 /// Bad input, framework errors and headers, all in the contract's shape.
@@ -151,6 +152,7 @@ import Testing
         try await TestApp(["LATCHKEY_CORS_ORIGINS": "https://app.example.com, https://admin.example.com"]).run { client in
             let allowed = try await client.request(.get, "/health", headers: [.origin: "https://admin.example.com"])
             #expect(allowed.headers[.accessControlAllowOrigin] == "https://admin.example.com")
+            #expect(allowed.headers[.accessControlAllowCredentials] == "true")
             #expect(allowed.headers[.vary] == "Origin")
             let preflight = try await client.request(
                 .options,
@@ -158,9 +160,12 @@ import Testing
                 headers: [.origin: "https://app.example.com", .accessControlRequestMethod: "POST"]
             )
             #expect(preflight.status == .noContent)
-            #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+            #expect(preflight.headers[.accessControlAllowHeaders] == "Authorization, Content-Type, X-Latchkey-CSRF")
+            #expect(preflight.headers[.accessControlAllowCredentials] == "true")
             let other = try await client.request(.get, "/health", headers: [.origin: "https://evil.example.com"])
             #expect(other.headers[.accessControlAllowOrigin] == nil)
+            #expect(other.headers[.accessControlAllowCredentials] == nil)
+            #expect(other.headers[.vary] == "Origin")
             let otherPreflight = try await client.request(
                 .options,
                 "/auth/login",
@@ -169,6 +174,24 @@ import Testing
             #expect(otherPreflight.headers[.accessControlAllowOrigin] == nil)
             #expect(otherPreflight.error?.error == .methodNotAllowed)
         }
+    }
+
+    /// The app URL's origin is allowed too: the operator's web app that handles the emailed links.
+    @Test func theAppURLsOriginIsAllowed() async throws {
+        try await TestApp(["LATCHKEY_APP_URL": "https://App.Example.com:443/welcome"]).run { client in
+            let allowed = try await client.request(.get, "/health", headers: [.origin: "https://app.example.com"])
+            #expect(allowed.headers[.accessControlAllowOrigin] == "https://app.example.com")
+            let otherPort = try await client.request(.get, "/health", headers: [.origin: "https://app.example.com:8443"])
+            #expect(otherPort.headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+
+    @Test(arguments: [
+        ("http://localhost:8080", "http://localhost:8080"), ("https://auth.example.com/", "https://auth.example.com"),
+        ("http://[::1]:9000", "http://[::1]:9000"), ("HTTP://Example.COM:80/x", "http://example.com"),
+    ])
+    func originOfAnURL(url: String, origin: String) {
+        #expect(ServerConfiguration.origin(of: url) == origin)
     }
 
     @Test func noOriginsByDefault() async throws {
