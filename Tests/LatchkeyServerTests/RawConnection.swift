@@ -64,7 +64,6 @@ struct RawResponse: Sendable {
     var body: String
 
     var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
-    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String ?? json["error"] as? String }
 }
 
 extension RawConnection {

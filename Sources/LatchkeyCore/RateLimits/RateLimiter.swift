@@ -6,7 +6,7 @@ import Metrics
 /// Applies the abuse limits, with their state in the database: every instance on one database enforces one budget.
 public struct RateLimiter: Sendable {
     /// The per-client-IP budgets, as configured: one row of the contract's table each.
-    public enum Budget: String, Sendable {
+    public enum Budget: String, Sendable, CaseIterable {
         case login, register, email, token, refresh
     }
 
@@ -96,8 +96,16 @@ public struct RateLimiter: Sendable {
     }
 
     private static func countLimited(_ limit: String) {
-        Counter(label: "latchkey_rate_limited_total", dimensions: [("limit", limit)]).increment()
+        limitedCounters[limit]?.increment()
     }
+
+    /// Made once (after `serve` bootstraps the metrics system): under attack nearly every request is a 429, and a
+    /// counter made per request is a registry look-up under its lock each time.
+    private static let limitedCounters: [String: Counter] = Dictionary(
+        uniqueKeysWithValues: (Budget.allCases.map(\.rawValue) + ["login_account", "mail_recipient"]).map {
+            ($0, Counter(label: "latchkey_rate_limited_total", dimensions: [("limit", $0)]))
+        }
+    )
 }
 
 /// A login attempt let through the limits. Its failure is already counted; a successful login clears it.
