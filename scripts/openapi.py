@@ -11,7 +11,7 @@ ERRORS = {
     "EMAIL_NOT_VERIFIED": 403, "ACCOUNT_DISABLED": 403, "TOKEN_MISSING": 401, "TOKEN_EXPIRED": 401,
     "TOKEN_INVALID": 401, "INVALID_REFRESH_TOKEN": 401, "REFRESH_TOKEN_REUSED": 401,
     "INVALID_OR_EXPIRED_TOKEN": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "METHOD_NOT_ALLOWED": 405,
-    "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "RATE_LIMITED": 429, "INTERNAL_ERROR": 500,
+    "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "CSRF_REJECTED": 403, "RATE_LIMITED": 429, "INTERNAL_ERROR": 500,
     "SERVICE_UNAVAILABLE": 503,
 }
 
@@ -49,9 +49,11 @@ SCHEMAS = {
                              description="The stored form: trimmed, lower-cased, Unicode NFC, the domain IDNA-encoded (u@bücher.example is u@xn--bcher-kva.example)."),
                 name=string(), role=string(enum=["user", "admin"]), emailVerified={"type": "boolean"},
                 createdAt=string(format="date-time"), updatedAt=string(format="date-time")),
-    "TokenPair": obj(["accessToken", "refreshToken", "tokenType", "expiresIn", "refreshExpiresIn", "user"],
+    "TokenPair": obj(["accessToken", "tokenType", "expiresIn", "refreshExpiresIn", "user"],
                      accessToken=string(description="JWT with kid; claims iss, aud, sub, sid, role, iat, exp, jti (integer times)."),
-                     refreshToken=string(description="Opaque, 256 bits, URL-safe. Rotated on every refresh."),
+                     refreshToken=string(description="Opaque, 256 bits, URL-safe. Rotated on every refresh. Absent in cookie mode "
+                                                     "(LATCHKEY_REFRESH_COOKIE=on) for a request from an allowed Origin: then it is only in "
+                                                     "the __Host-latchkey-refresh cookie."),
                      tokenType={"const": "Bearer"},
                      expiresIn={"type": "integer", "description": "Access-token lifetime in seconds."},
                      refreshExpiresIn={"type": "integer", "description": "Refresh-token lifetime in seconds."},
@@ -81,8 +83,15 @@ SCHEMAS = {
                            password=string(minLength=8, maxLength=72, description=PASSWORD_RULE),
                            name=string(minLength=1, maxLength=100, description=NAME_RULE)),
     "LoginRequest": obj(["email", "password"], email=string(), password=string()),
-    "RefreshRequest": obj(["refreshToken"], refreshToken=string()),
-    "LogoutRequest": obj([], refreshToken={"type": ["string", "null"], "description": "Optional (absent or null) when a Bearer token is sent."}),
+    "RefreshRequest": obj([], refreshToken={"type": ["string", "null"],
+                                            "description": "Required, unless cookie mode is on and the request carries the "
+                                                           "__Host-latchkey-refresh cookie; a token here takes precedence over the cookie."}),
+    "LogoutRequest": obj([], refreshToken={"type": ["string", "null"],
+                                           "description": "Optional (absent or null) when a Bearer token is sent, or in cookie mode with the "
+                                                          "__Host-latchkey-refresh cookie; a token here takes precedence over the cookie."}),
+    "VerifyEmailForm": obj([], token=string(description="The token from the emailed link.")),
+    "EmailForm": obj([], email=string()),
+    "ResetPasswordForm": obj([], token=string(), newPassword=string(), confirmPassword=string(description="Must equal newPassword.")),
     "UpdateProfileRequest": obj(["name"], name=string(minLength=1, maxLength=100, description=NAME_RULE)),
     "DeleteAccountRequest": obj(["password"], password=string()),
     "ChangePasswordRequest": obj(["currentPassword", "newPassword"], currentPassword=string(),
@@ -139,11 +148,83 @@ def ok(schema, status="200", description="OK", headers=None):
 
 NO_CONTENT = {"204": {"description": "Done."}}
 
+HTML = {"text/html": {"schema": string()}}
+PAGE_HEADERS = {
+    "Content-Security-Policy": {"schema": string(const="default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                                                       "frame-ancestors 'none'; base-uri 'none'")},
+    "Cache-Control": {"schema": string(const="no-store")},
+}
+COOKIE = "__Host-latchkey-refresh"
+SET_COOKIE = {"Set-Cookie": {"description": f"Cookie mode only: {COOKIE}=<token>; Path=/; Max-Age=<refresh TTL>; Secure; HttpOnly; "
+                                            "SameSite=Strict, sent instead of the body's refreshToken to a request from an allowed Origin "
+                                            "(LATCHKEY_CORS_ORIGINS or the app URL's), and to a refresh through the cookie.",
+                             "schema": string()}}
+CLEAR_COOKIE = {"Set-Cookie": {"description": f"Cookie mode, when the request carried the cookie: {COOKIE}=; Path=/; Max-Age=0; Secure; "
+                                              "HttpOnly; SameSite=Strict (the cookie is cleared).", "schema": string()}}
+COOKIE_PARAMETERS = [
+    {"name": COOKIE, "in": "cookie", "required": False, "schema": string(),
+     "description": "Cookie mode: used when the body has no refreshToken. A request that uses it needs X-Latchkey-CSRF: 1 and an allowed "
+                    "Origin (or, without Origin, Sec-Fetch-Site: same-origin); otherwise 403 CSRF_REJECTED and nothing changes."},
+    {"name": "X-Latchkey-CSRF", "in": "header", "required": False, "schema": string(enum=["1"])},
+]
+
+
+def add_error(operation, code):
+    """Adds an error code to an operation, next to the codes its status already has."""
+    status = str(ERRORS[code])
+    if status in operation["responses"]:
+        operation["responses"][status]["description"] += " or " + code
+    else:
+        operation["responses"].update(errors(code))
+
+
+def with_cookie(operation, responses_with_headers, reads=True):
+    """Cookie mode: Set-Cookie on the given responses; where the route reads the cookie (reads), the cookie and the CSRF
+    header as parameters, 403 CSRF_REJECTED and an optional body."""
+    if reads:
+        operation.setdefault("parameters", []).extend(COOKIE_PARAMETERS)
+        add_error(operation, "CSRF_REJECTED")
+        operation["requestBody"]["required"] = False
+    for status, headers in responses_with_headers.items():
+        operation["responses"][status].setdefault("headers", {}).update(headers)
+    return operation
+
+
+def with_form(operation, form_schema, success_status, success_description):
+    """The pages' form posts: application/x-www-form-urlencoded in, text/html out (every error as a page too)."""
+    operation["requestBody"]["content"]["application/x-www-form-urlencoded"] = {"schema": ref(form_schema)}
+    page = {"description": success_description, "content": HTML, "headers": PAGE_HEADERS}
+    responses = operation["responses"]
+    if success_status in responses:
+        responses[success_status]["content"].update(HTML)
+        responses[success_status]["description"] += " For a form post: " + success_description
+    else:
+        responses[success_status] = page
+    add_error(operation, "CSRF_REJECTED")
+    for status, response in responses.items():
+        if status >= "400":
+            response["content"] = {**response["content"], **HTML}
+    responses["400"]["description"] += (". A form post gets the page again with what went wrong (an unknown, used or expired token, "
+                                        "the password policy's messages, passwords that do not match).")
+    responses["403"]["description"] += (". A form post whose Origin is neither the app URL's nor this server's is a 403 page and changes "
+                                        "nothing (Origin: null counts as this server's only with Sec-Fetch-Site: same-origin).")
+    return operation
+
+
+def page(summary, form_description):
+    bad = {"description": "The token query parameter is missing or empty: the page says so and offers to send a new mail.",
+           "content": HTML, "headers": PAGE_HEADERS}
+    return {"summary": summary,
+            "description": "A page with a form that posts to the same path (" + form_description + "). A GET never uses up the token "
+                           "(mail scanners open links), and the page does not check it, so it reveals nothing.",
+            "parameters": [{"name": "token", "in": "query", "required": True, "schema": string(minLength=1)}],
+            "responses": {"200": {"description": "The page", "content": HTML, "headers": PAGE_HEADERS}, "400": bad}}
+
 PATHS = {
-    "/auth/register": {"post": op("Create an account", ok("RegisterResponse", "201", "Created", NO_STORE), ("RegisterRequest", True),
+    "/auth/register": {"post": with_cookie(op("Create an account", ok("RegisterResponse", "201", "Created", NO_STORE), ("RegisterRequest", True),
                                   error_codes=JSON_BODY + ("EMAIL_ALREADY_REGISTERED",),
-                                  limited="the client IP's registration budget (LATCHKEY_RATE_LIMIT_REGISTER, default 30/5m) is spent.")},
-    "/auth/login": {"post": op("Log in; opens a session", ok("TokenPair", headers=NO_STORE), ("LoginRequest", True),
+                                  limited="the client IP's registration budget (LATCHKEY_RATE_LIMIT_REGISTER, default 30/5m) is spent."), {"201": SET_COOKIE}, reads=False)},
+    "/auth/login": {"post": with_cookie(op("Log in; opens a session", ok("TokenPair", headers=NO_STORE), ("LoginRequest", True),
                                error_codes=JSON_BODY + ("INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED", "ACCOUNT_DISABLED"),
                                limited="the client IP's login budget (LATCHKEY_RATE_LIMIT_LOGIN, default 30/1m) is spent, or the account "
                                        "waits after LATCHKEY_LOGIN_FREE_FAILURES (5) consecutive failed logins from any IP: 30 s "
@@ -151,17 +232,17 @@ PATHS = {
                                        "During a wait every login for the email is a 429, right password or not, known email or not; a "
                                        "successful login or password reset ends the count.",
                                extra={"description": "A user has at most LATCHKEY_MAX_SESSIONS_PER_USER (default 100) live sessions: a login "
-                                                     "past it revokes the least recently used one."})},
-    "/auth/refresh": {"post": op("Rotate a refresh token",
+                                                     "past it revokes the least recently used one."}), {"200": SET_COOKIE}, reads=False)},
+    "/auth/refresh": {"post": with_cookie(op("Rotate a refresh token",
                                  ok("TokenPair", description="A new pair. Within the reuse grace window, the immediate predecessor of the live token returns the same new refresh token.", headers=NO_STORE),
                                  ("RefreshRequest", True),
                                  error_codes=JSON_BODY + ("INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED", "ACCOUNT_DISABLED"),
                                  limited="the client IP's refresh budget (LATCHKEY_RATE_LIMIT_REFRESH, default 600/5m, apart from the "
-                                         "login budget) is spent.")},
-    "/auth/logout": {"post": op("End a session (idempotent)", NO_CONTENT, ("LogoutRequest", False),
+                                         "login budget) is spent."), {"200": SET_COOKIE, "401": CLEAR_COOKIE})},
+    "/auth/logout": {"post": with_cookie(op("End a session (idempotent)", NO_CONTENT, ("LogoutRequest", False),
                                 error_codes=JSON_BODY + BEARER,
                                 extra={"security": [{}, {"bearer": []}],
-                                       "description": "Ends the session of refreshToken or, without one, of the Bearer token. Unknown tokens are a 204 too. With neither, VALIDATION_ERROR; with only an invalid Bearer token, its 401."})},
+                                       "description": "Ends the session of refreshToken or, without one, of the Bearer token. Unknown tokens are a 204 too. With neither, VALIDATION_ERROR; with only an invalid Bearer token, its 401."}), {"204": CLEAR_COOKIE})},
     "/auth/logout-all": {"post": op("End every session of the user", NO_CONTENT, bearer=True, error_codes=BEARER)},
     "/auth/me": {
         "get": op("The current user", ok("User"), bearer=True, error_codes=BEARER),
@@ -183,25 +264,32 @@ PATHS = {
     "/auth/sessions/{id}": {"delete": op("Revoke a session", NO_CONTENT, bearer=True, error_codes=BEARER + ("NOT_FOUND",),
                                          extra={"parameters": [{"name": "id", "in": "path", "required": True, "schema": string(format="uuid")}],
                                                 "description": "Another user's session, or an unknown id, is a 404."})},
-    "/auth/verify-email": {"post": op("Verify the email address with the emailed token (single-use, 24 h by default)", ok("User"),
+    "/auth/verify-email": {"get": page("The page the verification mail links to", "field token"),
+                           "post": with_form(op("Verify the email address with the emailed token (single-use, 24 h by default)", ok("User"),
                                       ("TokenRequest", True), error_codes=JSON_BODY + ("INVALID_OR_EXPIRED_TOKEN",),
-                                      limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_TOKEN, default 30/5m) is spent.")},
-    "/auth/verify-email/resend": {"post": op("Send a new verification mail", ok("Accepted", "202", "Accepted"), ("EmailRequest", True),
+                                      limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_TOKEN, default 30/5m) is spent."),
+                                   "VerifyEmailForm", "200", "the confirmation page.")},
+    "/auth/verify-email/resend": {"post": with_form(op("Send a new verification mail", ok("Accepted", "202", "Accepted"), ("EmailRequest", True),
                                              error_codes=("INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"),
                                              extra={"description": "202 with the same body, after the same minimum time, whether or not the email belongs to an unverified account; only then is a mail sent."},
                                              limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_EMAIL, default 10/5m) is spent. Past "
                                                      "LATCHKEY_MAIL_PER_RECIPIENT (default 3/1h) mails to one address the answer is still this 202; no "
-                                                     "mail is sent.")},
-    "/auth/forgot-password": {"post": op("Send a password-reset mail", ok("Accepted", "202", "Accepted"), ("EmailRequest", True),
+                                                     "mail is sent."), "EmailForm", "200", "a page saying a mail is on its way if the account exists and is not verified.")},
+    "/auth/forgot-password": {"post": with_form(op("Send a password-reset mail", ok("Accepted", "202", "Accepted"), ("EmailRequest", True),
                                          error_codes=("INVALID_JSON", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"),
                                          extra={"description": "202 with the same body, after the same minimum time, whether or not the account exists. A new request voids older reset links."},
                                          limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_EMAIL, default 10/5m) is spent. Past "
                                                      "LATCHKEY_MAIL_PER_RECIPIENT (default 3/1h) mails to one address the answer is still this 202; no "
-                                                     "mail is sent.")},
-    "/auth/reset-password": {"post": op("Set a new password with the emailed token (single-use, 1 h by default); every session is revoked",
+                                                     "mail is sent."), "EmailForm", "200",
+                                         "a page saying a mail is on its way if the account exists (the form that a dead reset link's page offers).")},
+    "/auth/reset-password": {"get": page("The page the reset mail links to", "fields token, newPassword, confirmPassword"),
+                             "post": with_form(op("Set a new password with the emailed token (single-use, 1 h by default); every session is revoked",
                                         NO_CONTENT, ("ResetPasswordRequest", True),
                                         error_codes=JSON_BODY + ("INVALID_OR_EXPIRED_TOKEN",),
-                                        limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_TOKEN, default 30/5m) is spent.")},
+                                        limited="the client IP's budget for this route (LATCHKEY_RATE_LIMIT_TOKEN, default 30/5m) is spent."),
+                                       "ResetPasswordForm", "200", "the page saying the password was changed.")},
+    "/assets/latchkey.css": {"get": op("The pages' stylesheet (LATCHKEY_TEMPLATES_DIR/latchkey.css replaces it)",
+                                       {"200": {"description": "CSS", "content": {"text/css": {"schema": string()}}}}, database=False)},
     "/.well-known/jwks.json": {"get": op("Public keys that may have signed a live access token (empty for HS256)",
                                          {"200": {"description": "JWKS", "content": {"application/json": {"schema": ref("JWKS")}}}}, database=False)},
     "/health": {"get": op("Liveness", ok("Status"), database=False)},
@@ -215,7 +303,7 @@ DOCUMENT = {
     "info": {
         "title": "Latchkey",
         "version": "2.0.0",
-        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer and Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; and Strict-Transport-Security: max-age=31536000; includeSubDomains when LATCHKEY_HSTS is on, or auto (the default) with an https LATCHKEY_APP_URL. No header names a version. Every answer has Vary: Origin; requests whose Origin is one of LATCHKEY_CORS_ORIGINS or the origin of LATCHKEY_APP_URL get Access-Control-Allow-Origin with that origin (never *) and Access-Control-Allow-Credentials: true, preflights Access-Control-Allow-Headers: Authorization, Content-Type, X-Latchkey-CSRF; other origins get no CORS headers. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over the limit (64 KiB) are a 413. A connection that sends part of a request and then nothing for 10 s, or sits idle for 60 s, is closed. Token answers carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds. Abuse limits are shared by every instance on one database; over one, 429 RATE_LIMITED with Retry-After (whole seconds). The client IP is the TCP peer, or behind LATCHKEY_TRUSTED_PROXIES the right-most X-Forwarded-For address that is not a trusted proxy.",
+        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer and Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; and Strict-Transport-Security: max-age=31536000; includeSubDomains when LATCHKEY_HSTS is on, or auto (the default) with an https LATCHKEY_APP_URL. No header names a version. Every answer has Vary: Origin; requests whose Origin is one of LATCHKEY_CORS_ORIGINS or the origin of LATCHKEY_APP_URL get Access-Control-Allow-Origin with that origin (never *) and Access-Control-Allow-Credentials: true, preflights Access-Control-Allow-Headers: Authorization, Content-Type, X-Latchkey-CSRF; other origins get no CORS headers. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over the limit (64 KiB) are a 413. A connection that sends part of a request and then nothing for 10 s, or sits idle for 60 s, is closed. Token answers carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds. Abuse limits are shared by every instance on one database; over one, 429 RATE_LIMITED with Retry-After (whole seconds). The client IP is the TCP peer, or behind LATCHKEY_TRUSTED_PROXIES the right-most X-Forwarded-For address that is not a trusted proxy. Pages (text/html) carry their own Content-Security-Policy (default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none') and Cache-Control: no-store. Cookie mode (LATCHKEY_REFRESH_COOKIE=on): a register, login or refresh request from an allowed Origin gets its refresh token only in the __Host-latchkey-refresh cookie (HttpOnly, Secure, SameSite=Strict), and refresh and logout read it when the body has none.",
     },
     "paths": PATHS,
     "components": {

@@ -25,13 +25,14 @@ public struct UserResponse: Codable, Sendable, Equatable {
 /// Returned by login and refresh; register returns the same with the token fields when verification is off.
 public struct TokenPairResponse: Codable, Sendable {
     public var accessToken: String
-    public var refreshToken: String
+    /// Absent in cookie mode, where a browser app on an allowed origin gets it in an HttpOnly cookie instead.
+    public var refreshToken: String?
     public var tokenType: String
     public var expiresIn: Int
     public var refreshExpiresIn: Int
     public var user: UserResponse
 
-    public init(accessToken: String, refreshToken: String, expiresIn: Int, refreshExpiresIn: Int, user: UserResponse) {
+    public init(accessToken: String, refreshToken: String?, expiresIn: Int, refreshExpiresIn: Int, user: UserResponse) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.tokenType = "Bearer"

@@ -43,5 +43,6 @@ public struct AuthError: Error, Sendable, Equatable {
     public static let invalidOrExpiredToken = AuthError(.invalidOrExpiredToken, "The link is invalid, used or expired")
     public static let notFound = AuthError(.notFound, "Not found")
     public static let forbidden = AuthError(.forbidden, "Not allowed")
+    public static let csrfRejected = AuthError(.csrfRejected, "The request did not come from an allowed page of this site")
     public static let serviceUnavailable = AuthError(.serviceUnavailable, "The database is unavailable", retryAfter: 5)
 }

@@ -9,7 +9,7 @@ import Prometheus
 /// Builds the whole server from configuration: `serve` and the tests call this same function.
 ///
 /// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration`, `KeyEncryptionKey`,
-/// `RateLimitConfiguration` and `TrustedProxies` (see their keys) under `latchkey.`.
+/// `RateLimitConfiguration`, `TrustedProxies` and `PageRenderer` (see their keys) under `latchkey.`.
 /// Opens the database and applies its migrations, and loads (or creates) the signing keys.
 public func buildApplication(
     reader: ConfigReader,
@@ -58,10 +58,16 @@ public func buildApplication(
     router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.allowedOrigins(appURL: mail.appURL)))
     router.add(middleware: ErrorMiddleware())
 
+    let origins = OriginPolicy(appOrigins: server.allowedOrigins(appURL: mail.appURL), formOrigins: server.formOrigins(appURL: mail.appURL))
+    let cookie = RefreshCookie(enabled: server.refreshCookie, lifetime: tokens.refreshTokenTTL, origins: origins)
+    let pages = EmailLinkPagesController(accounts: accountService, limiter: limiter, pages: try await PageRenderer(reader: config), origins: origins)
+
     SystemController(database: database, issuer: issuer, metrics: metrics).addRoutes(to: router)
+    pages.addAssets(to: router)
     let auth = router.group("auth")
-    auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService, limiter: limiter).endpoints)
-    auth.addRoutes(EmailFlowController(accounts: accountService, limiter: limiter).endpoints)
+    auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService, limiter: limiter, cookie: cookie).endpoints)
+    auth.addRoutes(EmailFlowController(accounts: accountService, limiter: limiter, pages: pages).endpoints)
+    auth.addRoutes(pages.endpoints)
     auth.add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AuthenticatedContext.self)
         .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)

@@ -11,7 +11,7 @@ extension AuthError {
         case .validationError, .invalidJSON, .invalidOrExpiredToken: .badRequest
         case .emailAlreadyRegistered: .conflict
         case .invalidCredentials, .tokenMissing, .tokenExpired, .tokenInvalid, .invalidRefreshToken, .refreshTokenReused: .unauthorized
-        case .emailNotVerified, .accountDisabled, .forbidden: .forbidden
+        case .emailNotVerified, .accountDisabled, .forbidden, .csrfRejected: .forbidden
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .payloadTooLarge: .contentTooLarge

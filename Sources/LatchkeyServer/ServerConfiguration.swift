@@ -6,7 +6,8 @@ import Logging
 /// Where the server listens and what it talks to.
 ///
 /// Keys (under `latchkey.`): `host`, `port` (see `ListenAddress`), `databaseUrl`, `maxBodySize` (bytes), `corsOrigins`
-/// (comma-separated), `requestHeaderTimeout`, `idleTimeout`, `cleanupInterval`, `hsts` (auto, on or off), `logLevel`, `logFormat`.
+/// (comma-separated), `requestHeaderTimeout`, `idleTimeout`, `cleanupInterval`, `hsts` (auto, on or off), `refreshCookie` (on or off),
+/// `logLevel`, `logFormat`.
 public struct ServerConfiguration: Sendable {
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -29,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     /// Seconds between runs of the cleanup job.
     public var cleanupInterval = 3600
     public var hsts: HSTS = .auto
+    /// Cookie mode: browser apps on allowed origins get the refresh token in an HttpOnly cookie (`RefreshCookie`).
+    public var refreshCookie = false
     public var logLevel: Logger.Level = .info
     public var logFormat: LogFormat = .text
 
@@ -43,6 +46,7 @@ public struct ServerConfiguration: Sendable {
         idleTimeout = try reader.seconds("idleTimeout", default: idleTimeout)
         cleanupInterval = try reader.seconds("cleanupInterval", default: cleanupInterval)
         hsts = try reader.choice("hsts", default: hsts)
+        refreshCookie = try reader.flag("refreshCookie", default: refreshCookie)
         logLevel = try reader.choice("logLevel", default: logLevel)
         logFormat = try reader.choice("logFormat", default: logFormat)
     }
@@ -51,6 +55,11 @@ public struct ServerConfiguration: Sendable {
     /// or the server's own pages, live).
     public func allowedOrigins(appURL: String) -> Set<String> {
         corsOrigins.union(Self.origin(of: appURL).map { [$0] } ?? [])
+    }
+
+    /// The pages that may post the forms of the emailed-link pages: the app URL's and the server's own.
+    public func formOrigins(appURL: String) -> Set<String> {
+        Set([Self.origin(of: appURL), Self.origin(of: address.url)].compactMap { $0 })
     }
 
     /// `scheme://host[:port]` as a browser sends it in `Origin`: lower-cased, the default port left out.

@@ -10,6 +10,7 @@ import Testing
         ("post", "/auth/logout-all"), ("get", "/auth/me"), ("patch", "/auth/me"), ("delete", "/auth/me"),
         ("post", "/auth/change-password"), ("post", "/auth/verify-email"), ("post", "/auth/verify-email/resend"),
         ("post", "/auth/forgot-password"), ("post", "/auth/reset-password"), ("get", "/auth/sessions"), ("delete", "/auth/sessions/{id}"),
+        ("get", "/auth/verify-email"), ("get", "/auth/reset-password"), ("get", "/assets/latchkey.css"),
         ("get", "/.well-known/jwks.json"), ("get", "/health"), ("get", "/ready"), ("get", "/metrics"), ("get", "/openapi.json"),
     ]
     /// Every GET route answers HEAD too (RFC 9110).

@@ -91,8 +91,9 @@ struct Client: Sendable {
         try await request(.post, "/auth/login", json: ["email": email, "password": password])
     }
 
-    func refresh(_ token: String) async throws -> TestResponse {
-        try await request(.post, "/auth/refresh", json: ["refreshToken": token])
+    /// Takes an optional token, as the responses carry it (absent in cookie mode); nil sends an empty string.
+    func refresh(_ token: String?) async throws -> TestResponse {
+        try await request(.post, "/auth/refresh", json: ["refreshToken": token ?? ""])
     }
 }
 

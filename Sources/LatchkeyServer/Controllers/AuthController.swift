@@ -3,12 +3,13 @@ import LatchkeyAPI
 import LatchkeyCore
 
 /// The public routes: register, login, refresh, logout. Register and refresh take from the client IP's budget
-/// before anything else; login's budgets are checked by `SessionService.login`, in the same round trip as the
-/// account's throttle.
+/// before they act; login's budgets are checked by `SessionService.login`, in the same round trip as the
+/// account's throttle. In cookie mode (`RefreshCookie`) the refresh token travels in a cookie for browser apps.
 struct AuthController {
     let accounts: AccountService
     let sessions: SessionService
     let limiter: RateLimiter
+    let cookie: RefreshCookie
 
     var endpoints: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
@@ -23,28 +24,46 @@ struct AuthController {
         let input = try await request.decode(as: RegisterRequest.self, context: context)
         let account = NewAccount(email: input.email, password: input.password, name: input.name)
         let registered = try await accounts.register(account, client: context.client(request), logger: context.logger)
-        return .noStore(RegisterResponse(user: registered.user.response, tokens: registered.tokens?.response), status: .created)
+        guard let tokens = registered.tokens else {
+            return .noStore(RegisterResponse(user: registered.user.response, tokens: nil), status: .created)
+        }
+        let answer = tokenAnswer(tokens, inCookie: cookie.carriesToken(request))
+        return EditedResponse(
+            status: .created,
+            headers: answer.headers,
+            response: RegisterResponse(user: tokens.user.response, tokens: answer.responseGenerator)
+        )
     }
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
         let input = try await request.decode(as: LoginRequest.self, context: context)
         let credentials = Credentials(email: input.email, password: input.password)
-        return .noStore(try await sessions.login(credentials, client: context.client(request), logger: context.logger).response)
+        let tokens = try await sessions.login(credentials, client: context.client(request), logger: context.logger)
+        return tokenAnswer(tokens, inCookie: cookie.carriesToken(request))
     }
 
+    /// The token comes from the body, or else from the cookie; a refresh through the cookie rotates the cookie, and
+    /// one that finds its session dead clears it.
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
+        var request = request
+        let fromBody = try await request.refreshTokenInBody(context: context)
+        let fromCookie = fromBody == nil ? try cookie.token(of: request) : nil
+        guard let presented = fromBody ?? fromCookie else { throw AuthError.validation(field: "refreshToken", "is required") }
         try await limiter.check(.refresh, ip: context.clientIP)
-        let input = try await request.decode(as: RefreshRequest.self, context: context)
-        return .noStore(try await sessions.refresh(input.refreshToken, logger: context.logger).response)
+        do {
+            let tokens = try await sessions.refresh(presented, logger: context.logger)
+            return tokenAnswer(tokens, inCookie: fromCookie != nil || cookie.carriesToken(request))
+        } catch let error as AuthError where fromCookie != nil && [.invalidRefreshToken, .refreshTokenReused].contains(error.code) {
+            throw AuthErrorWithHeaders(error: error, headers: RefreshCookie.clearing)
+        }
     }
 
     /// Idempotent: unknown tokens are a 204 too. An expired or invalid access token does not block a
-    /// logout by refresh token; without a refresh token, the access token names the session.
-    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
-        // The body is optional: many clients send none (or an empty one) with a Bearer token.
+    /// logout by refresh token; without a refresh token (body, then cookie), the access token names the session.
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let refreshToken = body.readableBytes == 0 ? nil : try await request.decode(as: LogoutRequest.self, context: context).refreshToken
+        let fromBody = try await request.refreshTokenInBody(context: context)
+        let refreshToken = try fromBody ?? cookie.token(of: request)
         var identity: Identity?
         if let bearer = request.bearerToken {
             do {
@@ -55,7 +74,28 @@ struct AuthController {
         }
         guard refreshToken != nil || identity != nil else { throw AuthError.validation(field: "refreshToken", "is required") }
         try await sessions.logout(refreshToken: refreshToken, identity: identity, logger: context.logger)
-        return .noContent
+        return Response(status: .noContent, headers: cookie.isPresent(in: request) ? RefreshCookie.clearing : [:])
+    }
+
+    /// A token pair answer; in cookie mode the refresh token goes into the cookie and out of the body.
+    private func tokenAnswer(_ tokens: IssuedTokens, inCookie: Bool) -> EditedResponse<TokenPairResponse> {
+        var answer = EditedResponse.noStore(tokens.response)
+        if inCookie {
+            answer.responseGenerator.refreshToken = nil
+            answer.headers.append(contentsOf: cookie.setting(tokens.refreshToken))
+        }
+        return answer
+    }
+}
+
+extension Request {
+    /// The `refreshToken` of a refresh or logout body. The body is optional: browsers (cookie mode) and clients that
+    /// log out with a Bearer token send none, an empty one without a content type, or `{}`.
+    mutating func refreshTokenInBody(context: AppRequestContext) async throws -> String? {
+        let body = try await collectBody(upTo: context.maxUploadSize)
+        guard body.readableBytes > 0 else { return nil }
+        // Both bodies have this shape: an optional refresh token.
+        return try await decode(as: LogoutRequest.self, context: context).refreshToken
     }
 }
 

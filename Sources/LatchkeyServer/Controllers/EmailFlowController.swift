@@ -3,48 +3,59 @@ import LatchkeyAPI
 import LatchkeyCore
 
 /// Email verification and password reset. Each route first takes from its client IP bucket (`RateLimiter.Route`).
+/// Form posts from the pages for the emailed links go to `EmailLinkPagesController` and are answered with pages.
 struct EmailFlowController {
     let accounts: AccountService
     let limiter: RateLimiter
+    let pages: EmailLinkPagesController
 
     var endpoints: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
-            .post("verify-email", use: verifyEmail)
-            .post("verify-email/resend", use: resend)
-            .post("forgot-password", use: forgotPassword)
-            .post("reset-password", use: resetPassword)
+            .post("verify-email") { request, context in
+                request.isFormPost ? await pages.verifyEmail(request, context: context) : try await verifyEmail(request, context: context)
+            }
+            .post("verify-email/resend") { request, context in
+                request.isFormPost ? await pages.resendVerification(request, context: context) : try await resend(request, context: context)
+            }
+            .post("forgot-password") { request, context in
+                request.isFormPost ? await pages.forgotPassword(request, context: context) : try await forgotPassword(request, context: context)
+            }
+            .post("reset-password") { request, context in
+                request.isFormPost ? await pages.resetPassword(request, context: context) : try await resetPassword(request, context: context)
+            }
     }
 
-    @Sendable func verifyEmail(_ request: Request, context: AppRequestContext) async throws -> UserResponse {
+    func verifyEmail(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await limiter.check(.verifyEmail, ip: context.clientIP)
         let input = try await request.decode(as: TokenRequest.self, context: context)
-        return try await accounts.verifyEmail(token: input.token, logger: context.logger).response
+        return try await accounts.verifyEmail(token: input.token, logger: context.logger).response.response(from: request, context: context)
     }
 
     /// 202 with the same body whether or not the account exists.
-    @Sendable func resend(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
+    func resend(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await limiter.check(.resendVerification, ip: context.clientIP)
         let input = try await request.decode(as: EmailRequest.self, context: context)
         try await accounts.resendVerification(to: input.email, logger: context.logger)
-        return EditedResponse(
-            status: .accepted,
-            response: MessageResponse(message: "If the account exists and is not verified, a verification email is on its way.")
-        )
+        return try accepted(EmailLinkPagesController.resendSent, request, context)
     }
 
     /// 202 with the same body whether or not the account exists.
-    @Sendable func forgotPassword(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
+    func forgotPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await limiter.check(.forgotPassword, ip: context.clientIP)
         let input = try await request.decode(as: EmailRequest.self, context: context)
         try await accounts.forgotPassword(email: input.email, logger: context.logger)
-        return EditedResponse(status: .accepted, response: MessageResponse(message: "If the account exists, a password reset email is on its way."))
+        return try accepted(EmailLinkPagesController.resetSent, request, context)
     }
 
-    @Sendable func resetPassword(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+    func resetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await limiter.check(.resetPassword, ip: context.clientIP)
         let input = try await request.decode(as: ResetPasswordRequest.self, context: context)
         try await accounts.resetPassword(token: input.token, newPassword: input.newPassword, logger: context.logger)
-        return .noContent
+        return Response(status: .noContent)
+    }
+
+    private func accepted(_ message: String, _ request: Request, _ context: AppRequestContext) throws -> Response {
+        try EditedResponse(status: .accepted, response: MessageResponse(message: message)).response(from: request, context: context)
     }
 }
 

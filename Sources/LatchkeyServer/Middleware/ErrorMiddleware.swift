@@ -10,14 +10,28 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as MethodNotAllowed {
             return AuthError(.methodNotAllowed, "Method not allowed").response(extraHeaders: [.allow: error.allowed])
+        } catch let error as AuthErrorWithHeaders {
+            return error.error.response(extraHeaders: error.headers)
         } catch {
-            let authError = AuthError(error)
-            if authError.code == .internalError {
-                // `describing`, not `reflecting`: PostgresNIO's reflection carries the query and its bound values
-                // (hashes, mail bodies), which must not reach a log.
-                context.logger.error("request failed", metadata: ["error": "\(String(describing: error))"])
-            }
-            return authError.response()
+            return AuthError(error, logger: context.logger).response()
+        }
+    }
+}
+
+/// An error whose answer carries headers of its own (the cleared refresh cookie).
+struct AuthErrorWithHeaders: Error {
+    var error: AuthError
+    var headers: HTTPFields
+}
+
+extension AuthError {
+    /// `AuthError(error)`, logging what the client will only see as `INTERNAL_ERROR`.
+    init(_ error: any Error, logger: Logger) {
+        self.init(error)
+        if code == .internalError {
+            // `describing`, not `reflecting`: PostgresNIO's reflection carries the query and its bound values
+            // (hashes, mail bodies), which must not reach a log.
+            logger.error("request failed", metadata: ["error": "\(String(describing: error))"])
         }
     }
 }

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import LatchkeyAPI
+import LatchkeyCore
+
+/// The pages the emailed links open, and the form posts they make. A GET only shows a form: mail scanners open every
+/// link, so a token is spent only by the POST that the person's button sends. Form posts take from the same client IP
+/// budgets as the JSON routes and answer with pages: 200, or 400 with the form again and what went wrong.
+struct EmailLinkPagesController {
+    let accounts: AccountService
+    let limiter: RateLimiter
+    let pages: PageRenderer
+    let origins: OriginPolicy
+
+    static let resendSent = "If the account exists and is not verified, a verification email is on its way."
+    static let resetSent = "If the account exists, a password reset email is on its way."
+    static let incompleteLink = "This link is incomplete. Open the link from the email again, or ask for a new one below."
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("verify-email", use: verifyEmailPage)
+            .get("reset-password", use: resetPasswordPage)
+    }
+
+    /// The stylesheet of every page, at `PageRenderer.stylesheetPath`.
+    func addAssets(to router: Router<AppRequestContext>) {
+        router.get("assets/latchkey.css") { _, _ in pages.stylesheetResponse() }
+    }
+
+    // The page does not check the token, so it tells nothing about it.
+    @Sendable func verifyEmailPage(_ request: Request, context: AppRequestContext) -> Response {
+        guard let token = request.linkToken else {
+            return pages.render("verify-email", status: .badRequest, ["errors": [Self.incompleteLink], "offerResend": true])
+        }
+        return pages.render("verify-email", ["token": token])
+    }
+
+    @Sendable func resetPasswordPage(_ request: Request, context: AppRequestContext) -> Response {
+        guard let token = request.linkToken else {
+            return pages.render("reset-password", status: .badRequest, ["errors": [Self.incompleteLink], "offerForgot": true])
+        }
+        return pages.render("reset-password", ["token": token])
+    }
+
+    func verifyEmail(_ request: Request, context: AppRequestContext) async -> Response {
+        await answering(request, context) { (form: TokenForm) in
+            try await limiter.check(.verifyEmail, ip: context.clientIP)
+            do {
+                let user = try await accounts.verifyEmail(token: form.token ?? "", logger: context.logger)
+                return pages.render("verify-email-done", ["name": user.name])
+            } catch let error as AuthError where error.code == .invalidOrExpiredToken {
+                let problem = "\(error.message). Ask for a new one below."
+                return pages.render("verify-email", status: .badRequest, ["errors": [problem], "offerResend": true])
+            }
+        }
+    }
+
+    func resendVerification(_ request: Request, context: AppRequestContext) async -> Response {
+        await answering(request, context) { (form: EmailForm) in
+            try await limiter.check(.resendVerification, ip: context.clientIP)
+            guard let email = form.email, !email.isEmpty else {
+                return pages.render("verify-email", status: .badRequest, ["errors": ["Enter your email address."], "offerResend": true])
+            }
+            try await accounts.resendVerification(to: email, logger: context.logger)
+            return pages.render("mail-sent", ["message": Self.resendSent])
+        }
+    }
+
+    func forgotPassword(_ request: Request, context: AppRequestContext) async -> Response {
+        await answering(request, context) { (form: EmailForm) in
+            try await limiter.check(.forgotPassword, ip: context.clientIP)
+            guard let email = form.email, !email.isEmpty else {
+                return pages.render("reset-password", status: .badRequest, ["errors": ["Enter your email address."], "offerForgot": true])
+            }
+            try await accounts.forgotPassword(email: email, logger: context.logger)
+            return pages.render("mail-sent", ["message": Self.resetSent])
+        }
+    }
+
+    func resetPassword(_ request: Request, context: AppRequestContext) async -> Response {
+        await answering(request, context) { (form: ResetPasswordForm) in
+            try await limiter.check(.resetPassword, ip: context.clientIP)
+            let token = form.token ?? ""
+            let newPassword = form.newPassword ?? ""
+            guard newPassword == form.confirmPassword ?? "" else {
+                return pages.render("reset-password", status: .badRequest, ["errors": ["The two passwords do not match."], "token": token])
+            }
+            do {
+                try await accounts.resetPassword(token: token, newPassword: newPassword, logger: context.logger)
+                return pages.render("reset-password-done")
+            } catch let error as AuthError where error.code == .validationError {
+                let problems = error.details.map { "The new password \($0.message)." }
+                return pages.render("reset-password", status: .badRequest, ["errors": problems, "token": token])
+            } catch let error as AuthError where error.code == .invalidOrExpiredToken {
+                let problem = "\(error.message). Ask for a new one below."
+                return pages.render("reset-password", status: .badRequest, ["errors": [problem], "offerForgot": true])
+            }
+        }
+    }
+
+    /// Refuses a post from a foreign page (403, nothing done), reads the form, and turns any failure into a page.
+    private func answering<Form: Decodable>(
+        _ request: Request,
+        _ context: AppRequestContext,
+        _ body: (Form) async throws -> Response
+    ) async -> Response {
+        guard origins.allowsFormPost(request) else { return pages.problem(.csrfRejected) }
+        do {
+            let text = String(buffer: try await request.body.collect(upTo: context.maxUploadSize))
+            let form: Form
+            do {
+                form = try URLEncodedFormDecoder().decode(Form.self, from: text)
+            } catch {
+                throw AuthError(.validationError, "The form could not be read")
+            }
+            return try await body(form)
+        } catch {
+            return pages.problem(AuthError(error, logger: context.logger))
+        }
+    }
+}
+
+extension Request {
+    /// The form posts of the pages, as browsers send them.
+    var isFormPost: Bool {
+        headers[.contentType].flatMap(MediaType.init(from:))?.isType(.applicationUrlEncoded) == true
+    }
+
+    /// The `token` of an emailed link, nil when absent or empty.
+    fileprivate var linkToken: String? {
+        uri.queryParameters["token"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+private struct TokenForm: Decodable {
+    var token: String?
+}
+
+private struct EmailForm: Decodable {
+    var email: String?
+}
+
+private struct ResetPasswordForm: Decodable {
+    var token: String?
+    var newPassword: String?
+    var confirmPassword: String?
+}
