@@ -90,7 +90,7 @@ SCHEMAS = {
                                            "description": "Optional (absent or null) when a Bearer token is sent, or in cookie mode with the "
                                                           "__Host-latchkey-refresh cookie; a token here takes precedence over the cookie."}),
     "VerifyEmailForm": obj([], token=string(description="The token from the emailed link.")),
-    "EmailForm": obj([], email=string()),
+    "EmailForm": obj(["email"], email=string(minLength=1, description="An empty one is a 400 page asking for it.")),
     "ResetPasswordForm": obj([], token=string(), newPassword=string(), confirmPassword=string(description="Must equal newPassword.")),
     "UpdateProfileRequest": obj(["name"], name=string(minLength=1, maxLength=100, description=NAME_RULE)),
     "DeleteAccountRequest": obj(["password"], password=string()),
@@ -165,7 +165,8 @@ COOKIE_PARAMETERS = [
     {"name": COOKIE, "in": "cookie", "required": False, "schema": string(),
      "description": "Cookie mode: used when the body has no refreshToken. A request that uses it needs X-Latchkey-CSRF: 1 and an allowed "
                     "Origin (or, without Origin, Sec-Fetch-Site: same-origin); otherwise 403 CSRF_REJECTED and nothing changes."},
-    {"name": "X-Latchkey-CSRF", "in": "header", "required": False, "schema": string(enum=["1"])},
+    {"name": "X-Latchkey-CSRF", "in": "header", "required": False, "schema": string(),
+     "description": "Must be 1 on a request that uses the cookie; ignored otherwise."},
 ]
 
 
@@ -191,7 +192,8 @@ def with_cookie(operation, responses_with_headers, reads=True):
 
 
 def with_form(operation, form_schema, success_status, success_description):
-    """The pages' form posts: application/x-www-form-urlencoded in, text/html out (every error as a page too)."""
+    """The pages' form posts: application/x-www-form-urlencoded in (unknown and malformed fields ignored, the first value of a
+    name counts), text/html out (every error as a page too)."""
     operation["requestBody"]["content"]["application/x-www-form-urlencoded"] = {"schema": ref(form_schema)}
     page = {"description": success_description, "content": HTML, "headers": PAGE_HEADERS}
     responses = operation["responses"]

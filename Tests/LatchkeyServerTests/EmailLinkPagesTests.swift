@@ -157,6 +157,36 @@ import Testing
         smtp.stop()
     }
 
+    @Test func formsAreReadAsBrowsersSendThem() async throws {
+        let smtp = SMTPTestServer()
+        try await smtp.start()
+        try await TestApp(smtp.environment).run { client in
+            let token = try await Self.registered(client, smtp, email: "fields@example.com")
+            // Unknown, repeated, nameless and badly encoded fields are ignored; the first value of a name counts.
+            let body = "=v&x=1&x=2&bad=%zz&token=\(token)&token=ignored"
+            let verified = try await client.request(
+                .post,
+                "/auth/verify-email",
+                body: body,
+                headers: [.contentType: "application/x-www-form-urlencoded"]
+            )
+            #expect(verified.status == .ok)
+            #expect(try await client.request(.post, "/auth/forgot-password", json: ["email": "fields@example.com"]).status == .accepted)
+            let reset = try #require(try await smtp.waitForMessages(2).last?.token(after: "/auth/reset-password"))
+            // `+` is a space, %2B a plus.
+            let password = "Brand+new%2B42%21"
+            let changed = try await client.request(
+                .post,
+                "/auth/reset-password",
+                body: "token=\(reset)&newPassword=\(password)&confirmPassword=\(password)",
+                headers: [.contentType: "application/x-www-form-urlencoded; charset=UTF-8"]
+            )
+            #expect(changed.status == .ok)
+            #expect(try await client.login(email: "fields@example.com", password: "Brand new+42!").status == .ok)
+        }
+        smtp.stop()
+    }
+
     @Test func aFormPostFromAForeignPageIsRefusedAndChangesNothing() async throws {
         let smtp = SMTPTestServer()
         try await smtp.start()

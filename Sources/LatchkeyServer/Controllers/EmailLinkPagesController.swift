@@ -43,10 +43,10 @@ struct EmailLinkPagesController {
     }
 
     func verifyEmail(_ request: Request, context: AppRequestContext) async -> Response {
-        await answering(request, context) { (form: TokenForm) in
+        await answering(request, context) { form in
             try await limiter.check(.verifyEmail, ip: context.clientIP)
             do {
-                let user = try await accounts.verifyEmail(token: form.token ?? "", logger: context.logger)
+                let user = try await accounts.verifyEmail(token: form["token"] ?? "", logger: context.logger)
                 return pages.render("verify-email-done", ["name": user.name])
             } catch let error as AuthError where error.code == .invalidOrExpiredToken {
                 let problem = "\(error.message). Ask for a new one below."
@@ -56,9 +56,9 @@ struct EmailLinkPagesController {
     }
 
     func resendVerification(_ request: Request, context: AppRequestContext) async -> Response {
-        await answering(request, context) { (form: EmailForm) in
+        await answering(request, context) { form in
             try await limiter.check(.resendVerification, ip: context.clientIP)
-            guard let email = form.email, !email.isEmpty else {
+            guard let email = form["email"], !email.isEmpty else {
                 return pages.render("verify-email", status: .badRequest, ["errors": ["Enter your email address."], "offerResend": true])
             }
             try await accounts.resendVerification(to: email, logger: context.logger)
@@ -67,9 +67,9 @@ struct EmailLinkPagesController {
     }
 
     func forgotPassword(_ request: Request, context: AppRequestContext) async -> Response {
-        await answering(request, context) { (form: EmailForm) in
+        await answering(request, context) { form in
             try await limiter.check(.forgotPassword, ip: context.clientIP)
-            guard let email = form.email, !email.isEmpty else {
+            guard let email = form["email"], !email.isEmpty else {
                 return pages.render("reset-password", status: .badRequest, ["errors": ["Enter your email address."], "offerForgot": true])
             }
             try await accounts.forgotPassword(email: email, logger: context.logger)
@@ -78,11 +78,11 @@ struct EmailLinkPagesController {
     }
 
     func resetPassword(_ request: Request, context: AppRequestContext) async -> Response {
-        await answering(request, context) { (form: ResetPasswordForm) in
+        await answering(request, context) { form in
             try await limiter.check(.resetPassword, ip: context.clientIP)
-            let token = form.token ?? ""
-            let newPassword = form.newPassword ?? ""
-            guard newPassword == form.confirmPassword ?? "" else {
+            let token = form["token"] ?? ""
+            let newPassword = form["newPassword"] ?? ""
+            guard newPassword == form["confirmPassword"] ?? "" else {
                 return pages.render("reset-password", status: .badRequest, ["errors": ["The two passwords do not match."], "token": token])
             }
             do {
@@ -99,24 +99,32 @@ struct EmailLinkPagesController {
     }
 
     /// Refuses a post from a foreign page (403, nothing done), reads the form, and turns any failure into a page.
-    private func answering<Form: Decodable>(
+    private func answering(
         _ request: Request,
         _ context: AppRequestContext,
-        _ body: (Form) async throws -> Response
+        _ body: ([String: String]) async throws -> Response
     ) async -> Response {
         guard origins.allowsFormPost(request) else { return pages.problem(.csrfRejected) }
         do {
-            let text = String(buffer: try await request.body.collect(upTo: context.maxUploadSize))
-            let form: Form
-            do {
-                form = try URLEncodedFormDecoder().decode(Form.self, from: text)
-            } catch {
-                throw AuthError(.validationError, "The form could not be read")
-            }
+            let form = Self.fields(of: String(buffer: try await request.body.collect(upTo: context.maxUploadSize)))
             return try await body(form)
         } catch {
             return pages.problem(AuthError(error, logger: context.logger))
         }
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body, the first value of each name. Unknown and malformed
+    /// fields are ignored, as unknown JSON members are (Hummingbird's form decoder refuses a whole form for one of them).
+    static func fields(of body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            // `+` is a space in a form body; a literal plus arrives as %2B. Bad percent-encoding makes the field nil.
+            let decoded = parts.map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decoded[0], fields[name] == nil else { continue }
+            fields[name] = decoded.count > 1 ? decoded[1] : ""
+        }
+        return fields
     }
 }
 
@@ -130,18 +138,4 @@ extension Request {
     fileprivate var linkToken: String? {
         uri.queryParameters["token"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
     }
-}
-
-private struct TokenForm: Decodable {
-    var token: String?
-}
-
-private struct EmailForm: Decodable {
-    var email: String?
-}
-
-private struct ResetPasswordForm: Decodable {
-    var token: String?
-    var newPassword: String?
-    var confirmPassword: String?
 }
