@@ -23,13 +23,25 @@ public struct FieldCollector<Key: CodingKey> {
         optional(key, missing: nil)
     }
 
-    private mutating func optional(_ key: Key, missing: String?) -> String? {
+    /// An optional boolean: absent or `null` gives nil; any other non-boolean is recorded.
+    public mutating func optionalBool(_ key: Key) -> Bool? {
+        optional(key, missing: nil, as: Bool.self, typeName: "a boolean")
+    }
+
+    private mutating func optional<Value: Decodable>(
+        _ key: Key,
+        missing: String?,
+        as type: Value.Type = String.self,
+        typeName: String = "a string"
+    )
+        -> Value?
+    {
         if !container.contains(key) || ((try? container.decodeNil(forKey: key)) ?? false) {
             if let missing { errors.append(FieldError(field: key.stringValue, message: missing)) }
             return nil
         }
-        if let value = try? container.decode(String.self, forKey: key) { return value }
-        errors.append(FieldError(field: key.stringValue, message: "must be a string"))
+        if let value = try? container.decode(Value.self, forKey: key) { return value }
+        errors.append(FieldError(field: key.stringValue, message: "must be \(typeName)"))
         return nil
     }
 

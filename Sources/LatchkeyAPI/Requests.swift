@@ -162,3 +162,29 @@ public struct ResetPasswordRequest: Codable, Sendable {
         try fields.finish()
     }
 }
+
+/// `PATCH /admin/users/{id}`: every field optional; absent or null leaves it as it is.
+public struct AdminUserUpdateRequest: Codable, Sendable {
+    /// `"user"` or `"admin"`.
+    public var role: String?
+    /// Disabling revokes every session of the account at once.
+    public var disabled: Bool?
+    public var name: String?
+    public var emailVerified: Bool?
+
+    public init(role: String? = nil, disabled: Bool? = nil, name: String? = nil, emailVerified: Bool? = nil) {
+        self.role = role
+        self.disabled = disabled
+        self.name = name
+        self.emailVerified = emailVerified
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        role = fields.optional(.role)
+        disabled = fields.optionalBool(.disabled)
+        name = fields.optional(.name)
+        emailVerified = fields.optionalBool(.emailVerified)
+        try fields.finish()
+    }
+}

@@ -115,3 +115,62 @@ public struct MessageResponse: Codable, Sendable {
         self.message = message
     }
 }
+
+/// An account as an administrator sees it: the user object plus its state. `deletedAt` and `lastLoginAt` are
+/// always present, `null` when unset.
+public struct AdminUserResponse: Codable, Sendable, Equatable {
+    public var id: String
+    public var email: String
+    public var name: String
+    public var role: String
+    public var emailVerified: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var disabled: Bool
+    public var deletedAt: Date?
+    public var lastLoginAt: Date?
+    /// Sessions neither revoked nor expired.
+    public var activeSessions: Int
+
+    public init(user: UserResponse, disabled: Bool, deletedAt: Date?, lastLoginAt: Date?, activeSessions: Int) {
+        self.id = user.id
+        self.email = user.email
+        self.name = user.name
+        self.role = user.role
+        self.emailVerified = user.emailVerified
+        self.createdAt = user.createdAt
+        self.updatedAt = user.updatedAt
+        self.disabled = disabled
+        self.deletedAt = deletedAt
+        self.lastLoginAt = lastLoginAt
+        self.activeSessions = activeSessions
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(email, forKey: .email)
+        try container.encode(name, forKey: .name)
+        try container.encode(role, forKey: .role)
+        try container.encode(emailVerified, forKey: .emailVerified)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(disabled, forKey: .disabled)
+        // `encode`, not `encodeIfPresent`: the contract shows these as null rather than leaving them out.
+        try container.encode(deletedAt, forKey: .deletedAt)
+        try container.encode(lastLoginAt, forKey: .lastLoginAt)
+        try container.encode(activeSessions, forKey: .activeSessions)
+    }
+}
+
+/// `GET /admin/users`
+public struct AdminUserListResponse: Codable, Sendable {
+    public var users: [AdminUserResponse]
+    /// Pass as `?cursor=` for the next page; absent on the last one.
+    public var nextCursor: String?
+
+    public init(users: [AdminUserResponse], nextCursor: String? = nil) {
+        self.users = users
+        self.nextCursor = nextCursor
+    }
+}

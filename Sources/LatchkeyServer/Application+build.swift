@@ -8,9 +8,8 @@ import Prometheus
 
 /// Builds the whole server from configuration: `serve` and the tests call this same function.
 ///
-/// Reads `ServerConfiguration`, `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration`, `KeyEncryptionKey`,
-/// `RateLimitConfiguration`, `TrustedProxies` and `PageRenderer` (see their keys) under `latchkey.`.
-/// Opens the database and applies its migrations, and loads (or creates) the signing keys.
+/// Reads `ServerConfiguration`, `TrustedProxies`, `PageRenderer` and what `LatchkeyServices` reads (see their keys)
+/// under `latchkey.`. Opens the database and applies its migrations, and loads (or creates) the signing keys.
 public func buildApplication(
     reader: ConfigReader,
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -18,35 +17,15 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let config = reader.latchkey
     let server = try ServerConfiguration(reader: config)
-    let tokens = try TokenConfiguration(reader: config)
-    let accounts = try AccountConfiguration(reader: config)
-    let mail = try MailConfiguration(reader: config)
-    let limits = try RateLimitConfiguration(reader: config)
-
-    let configuredKEK = try KeyEncryptionKey.configured(reader: config)
-    let (opened, issuer) = try await DatabaseFactory.open(url: server.databaseURL, keyEncryptionKey: configuredKEK, logger: logger) { database in
-        try await TokenIssuer.load(configuration: tokens, store: database.signingKeys)
-    }
-    let database = opened.database
-    let sealer = MailSealer(keyEncryptionKey: opened.keyEncryptionKey)
-    let hasher = PasswordHasher(cost: accounts.bcryptCost)
-    let limiter = RateLimiter(store: database.rateLimits, configuration: limits)
-    let sessionService = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts, limiter: limiter)
-    let accountService = AccountService(
-        database: database,
-        sessions: sessionService,
-        hasher: hasher,
-        policy: PasswordPolicy(),
-        configuration: accounts,
-        composer: try await MailComposer(configuration: mail, sealer: sealer),
-        tokens: tokens
-    )
+    let services = try await LatchkeyServices.open(reader: config, databaseURL: server.databaseURL, logger: logger)
+    let database = services.database
     let transport: any MailTransport =
-        switch mail.transport {
+        switch services.mail.transport {
         case .log: LogMailTransport(logger: logger)
-        case .smtp: SMTPTransport(configuration: mail)
+        case .smtp: SMTPTransport(configuration: services.mail)
         }
-    let outbox = MailOutbox(store: database.outbox, transport: transport, configuration: mail, sealer: sealer, logger: logger)
+    let outbox = MailOutbox(store: database.outbox, transport: transport, configuration: services.mail, sealer: services.sealer, logger: logger)
+    let (accountService, sessionService, limiter, mail) = (services.accounts, services.sessions, services.limiter, services.mail)
 
     // HEAD of every GET route answers as the GET without its body (RFC 9110 §9.3.2).
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -59,10 +38,10 @@ public func buildApplication(
     router.add(middleware: ErrorMiddleware())
 
     let origins = OriginPolicy(appOrigins: server.allowedOrigins(appURL: mail.appURL), formOrigins: server.formOrigins(appURL: mail.appURL))
-    let cookie = RefreshCookie(enabled: server.refreshCookie, lifetime: tokens.refreshTokenTTL, origins: origins)
+    let cookie = RefreshCookie(enabled: server.refreshCookie, lifetime: services.tokens.refreshTokenTTL, origins: origins)
     let pages = EmailLinkPagesController(accounts: accountService, limiter: limiter, pages: try await PageRenderer(reader: config), origins: origins)
 
-    SystemController(database: database, issuer: issuer, metrics: metrics).addRoutes(to: router)
+    SystemController(database: database, issuer: services.issuer, metrics: metrics).addRoutes(to: router)
     pages.addAssets(to: router)
     let auth = router.group("auth")
     auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService, limiter: limiter, cookie: cookie).endpoints)
@@ -71,6 +50,9 @@ public func buildApplication(
     auth.add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AuthenticatedContext.self)
         .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
+    router.group("admin").add(middleware: BearerAuthenticator(sessions: sessionService))
+        .group(context: AdminContext.self)
+        .addRoutes(AdminController(admin: services.admin).endpoints)
     router.answerMethodNotAllowed()
 
     let requestHeaderTimeout = TimeAmount.seconds(Int64(server.requestHeaderTimeout))
@@ -84,7 +66,7 @@ public func buildApplication(
             )
         ),
         configuration: .init(address: .hostname(server.address.host, port: server.address.port), serverName: "latchkey"),
-        services: (opened.service.map { [$0] } ?? []) + [
+        services: (services.databaseService.map { [$0] } ?? []) + [
             MailOutboxService(
                 outbox: outbox,
                 pollInterval: .milliseconds(mail.pollInterval),

@@ -56,6 +56,9 @@ extension AuthError {
         if status == .unauthorized {
             headers[.cacheControl] = "no-store"
         }
+        if code == .forbidden {
+            headers[.wwwAuthenticate] = #"Bearer realm="latchkey", error="insufficient_scope""#
+        }
         if let retryAfter {
             headers[.retryAfter] = String(retryAfter)
         }

@@ -44,6 +44,25 @@ public struct AuthenticatedContext: ChildRequestContext {
     public var responseEncoder: JSONEncoder { WireFormat.encoder }
 }
 
+/// The context of `/admin` routes: it exists only for an access token of an active account whose role is `admin`
+/// (read from the database, so a demotion takes effect at once).
+public struct AdminContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let identity: Identity
+    public var maxUploadSize: Int
+
+    public init(context: AppRequestContext) throws {
+        guard let identity = context.identity else { throw AuthError.tokenMissing }
+        guard identity.user.role == .admin else { throw AuthError(.forbidden, "This route is for administrators") }
+        self.coreContext = context.coreContext
+        self.identity = identity
+        self.maxUploadSize = context.maxUploadSize
+    }
+
+    public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
+    public var responseEncoder: JSONEncoder { WireFormat.encoder }
+}
+
 extension WireFormat {
     static let encoder = makeEncoder()
     static let decoder = makeDecoder()

@@ -1,7 +1,7 @@
 /// Column lists of the schema both backends share, for statements that must name their columns: a prepared
 /// `SELECT *` fails once a migration adds a column, and a join of users and sessions has to rename one side.
 enum Columns {
-    static let users = ["id", "email", "password_hash", "name", "role", "email_verified", "created_at", "updated_at", "deleted_at"]
+    static let users = ["id", "email", "password_hash", "name", "role", "email_verified", "created_at", "updated_at", "deleted_at", "disabled_at"]
     static let sessions = ["id", "user_id", "created_at", "last_used_at", "expires_at", "user_agent", "ip", "revoked_at"]
 
     /// `alias.column AS prefix_column, …`, the form `User(row:prefix:)` reads.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import Foundation
 import LatchkeyCore
 import LatchkeyServer
 import Logging
@@ -35,6 +36,26 @@ struct CommonOptions: ParsableArguments {
         } catch let error as ConfigurationError {
             print("latchkey: configuration error: \(error)")
             throw ExitCode(78)
+        }
+    }
+
+    /// For the commands that act on accounts: opens the services over the configured database and runs `body`; a
+    /// refused action (an `AuthError`: no such user, a taken email, a bad value) ends the process with its message on
+    /// stderr and exit code 1.
+    func withServices(_ body: @escaping @Sendable (LatchkeyServices) async throws -> Void) async throws {
+        try await reportingConfigurationErrors { reader, server in
+            let services = try await LatchkeyServices.open(
+                reader: reader.latchkey,
+                databaseURL: server.databaseURL,
+                logger: Logger(label: "latchkey")
+            )
+            do {
+                try await services.whileConnected { try await body(services) }
+            } catch let error as AuthError {
+                let details = error.details.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+                FileHandle.standardError.write(Data("latchkey: \(error.message)\(details.isEmpty ? "" : ": \(details)").\n".utf8))
+                throw ExitCode(1)
+            }
         }
     }
 }

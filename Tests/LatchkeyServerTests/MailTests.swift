@@ -172,7 +172,8 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(1500))
             try await smtp.start()
-            let mails = try await smtp.waitForMessages(3)
+            // Generous: the whole suite runs in parallel on two cores, and each mail retries on its own backoff.
+            let mails = try await smtp.waitForMessages(3, timeout: .seconds(30))
             try await Task.sleep(for: .milliseconds(1500))
             #expect(smtp.messages.count == 3)
             #expect(Set(mails.flatMap(\.to)) == ["wait0@example.com", "wait1@example.com", "wait2@example.com"])

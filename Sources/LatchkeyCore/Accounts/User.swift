@@ -16,6 +16,8 @@ public struct User: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var deletedAt: Date?
+    /// Set by an administrator: a disabled account cannot log in or refresh, and its sessions were revoked.
+    public var disabledAt: Date?
 
     public init(
         id: UUID,
@@ -26,7 +28,8 @@ public struct User: Sendable, Equatable {
         emailVerified: Bool,
         createdAt: Date,
         updatedAt: Date,
-        deletedAt: Date?
+        deletedAt: Date?,
+        disabledAt: Date? = nil
     ) {
         self.id = id
         self.email = email
@@ -37,7 +40,9 @@ public struct User: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.deletedAt = deletedAt
+        self.disabledAt = disabledAt
     }
 
-    public var isActive: Bool { deletedAt == nil }
+    /// Neither deleted nor disabled.
+    public var isActive: Bool { deletedAt == nil && disabledAt == nil }
 }

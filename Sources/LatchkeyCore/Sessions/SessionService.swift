@@ -175,13 +175,9 @@ public struct SessionService: Sendable {
     /// A page of at most `limit` live sessions, newest first, after the one `cursor` (a `nextCursor`) names.
     /// Throws a validation error for a cursor this server did not hand out.
     public func sessions(ofUser userID: UUID, limit: Int, cursor: String?, now: Date = Date()) async throws -> SessionPage {
-        let after = try cursor.map { cursor in
-            guard let id = SessionCursor.decode(cursor) else { throw AuthError.validation(field: "cursor", "is not a cursor this server gave out") }
-            return id
-        }
-        let found = try await database.sessions.liveSessions(userID: userID, now: now, limit: limit + 1, after: after)
-        let page = Array(found.prefix(limit))
-        return SessionPage(sessions: page, nextCursor: found.count > limit ? page.last.map { SessionCursor.encode($0.id) } : nil)
+        let found = try await database.sessions.liveSessions(userID: userID, now: now, limit: limit + 1, after: try PageCursor.after(cursor))
+        let (page, next) = PageCursor.page(found, limit: limit, id: \.id)
+        return SessionPage(sessions: page, nextCursor: next)
     }
 
     /// Throws `notFound` for an unknown id or another user's session.
@@ -208,16 +204,5 @@ public struct SessionService: Sendable {
             refreshTokenTTL: tokens.refreshTokenTTL,
             user: user
         )
-    }
-}
-
-/// Page cursors of session lists: the last listed session's id, base64url, so clients treat it as opaque.
-enum SessionCursor {
-    static func encode(_ id: UUID) -> String {
-        Base64URL.encode(Data(id.uuidString.lowercased().utf8))
-    }
-
-    static func decode(_ cursor: String) -> UUID? {
-        Base64URL.decode(cursor).flatMap { UUID(uuidString: String(decoding: $0, as: UTF8.self)) }
     }
 }

@@ -12,6 +12,13 @@ public protocol UserStore: Sendable {
     func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) async throws
     /// Marks the account deleted and revokes all its sessions, in one transaction.
     func softDelete(userID: UUID, now: Date) async throws
+    /// Up to `limit` accounts, deleted ones too, newest first (by creation, then id), starting after the account
+    /// `after` when given; `emailContaining` (lower-case) filters by a part of the email.
+    func users(emailContaining: String?, limit: Int, after: UUID?, now: Date) async throws -> [UserSummary]
+    func summary(userID: UUID, now: Date) async throws -> UserSummary?
+    /// Applies an administrator's changes in one transaction; disabling also revokes every session of the account.
+    /// Nil for an unknown id.
+    func update(userID: UUID, _ changes: UserChanges, now: Date) async throws -> UserSummary?
 }
 
 /// Sessions and their refresh-token chains. Only hashes of refresh tokens are stored.

@@ -18,6 +18,19 @@ extension User {
     }
 }
 
+extension UserSummary {
+    /// Also what `latchkey users … --json` prints.
+    public var response: AdminUserResponse {
+        AdminUserResponse(
+            user: user.response,
+            disabled: user.disabledAt != nil,
+            deletedAt: user.deletedAt,
+            lastLoginAt: lastLoginAt,
+            activeSessions: activeSessions
+        )
+    }
+}
+
 extension Session {
     func response(currentSessionID: UUID) -> SessionResponse {
         SessionResponse(

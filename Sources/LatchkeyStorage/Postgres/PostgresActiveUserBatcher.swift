@@ -78,7 +78,7 @@ private struct ActiveUsersQuery: PostgresHotQuery {
     static let sql = """
         SELECT s.id AS session_id, s.expires_at AS session_expires_at, \(Columns.select(Columns.users, from: "u"))
         FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = ANY($1) AND s.revoked_at IS NULL AND u.deleted_at IS NULL
+        WHERE s.id = ANY($1) AND s.revoked_at IS NULL AND u.deleted_at IS NULL AND u.disabled_at IS NULL
         """
     var sessionIDs: [UUID]
 

@@ -116,6 +116,15 @@ enum PostgresMigrations {
             ],
             nil
         ),
+        (
+            "0007_administration",
+            [
+                "ALTER TABLE users ADD COLUMN disabled_at timestamptz",
+                "ALTER TABLE users ADD COLUMN last_login_at timestamptz",
+                "CREATE INDEX users_newest_first ON users(created_at, id)",
+            ],
+            nil
+        ),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -16,7 +16,8 @@ extension User {
             emailVerified: try row.value(prefix + "email_verified"),
             createdAt: try row.value(prefix + "created_at"),
             updatedAt: try row.value(prefix + "updated_at"),
-            deletedAt: try row.value(prefix + "deleted_at")
+            deletedAt: try row.value(prefix + "deleted_at"),
+            disabledAt: try row.value(prefix + "disabled_at")
         )
     }
 }

@@ -89,6 +89,8 @@ private struct CreateSessionQuery: PostgresHotQuery {
             VALUES ($1, $2, $3, $4, $5, $6, $7)
         ), cleared AS (
             DELETE FROM login_throttles WHERE key = $9::text
+        ), logged_in AS (
+            UPDATE users SET last_login_at = $3 WHERE id = $2
         )
         INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($8, $1, $3)
         """
@@ -152,6 +154,7 @@ private struct RotateOrReadQuery: PostgresHotQuery {
               AND EXISTS (
                   SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
                   WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > $1 AND u.deleted_at IS NULL
+                    AND u.disabled_at IS NULL
               )
             RETURNING session_id
         ), successor AS (

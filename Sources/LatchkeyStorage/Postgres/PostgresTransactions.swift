@@ -101,7 +101,7 @@ extension PostgresConnection {
         let query: PostgresQuery = try """
         SELECT u.* FROM email_tokens t JOIN users u ON u.id = t.user_id
         WHERE t.token_hash = \(hash) AND t.purpose = \(purpose.rawValue) AND t.used_at IS NULL AND t.expires_at > \(now)
-          AND u.deleted_at IS NULL
+          AND u.deleted_at IS NULL AND u.disabled_at IS NULL
         \(unescaped: lock ? "FOR UPDATE OF t" : "")
         """
         return try await rows(query, logger: logger).first.map { try User(row: $0) }

@@ -56,6 +56,61 @@ struct PostgresUserStore: UserStore {
     }
 }
 
+extension PostgresUserStore {
+    func users(emailContaining: String?, limit: Int, after: UUID?, now: Date) async throws -> [UserSummary] {
+        try await executor.rows(
+            """
+            SELECT u.*, (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now))::integer
+                   AS active_sessions
+            FROM users u
+            WHERE (\(emailContaining)::text IS NULL OR strpos(u.email, \(emailContaining)) > 0)
+              AND (\(after)::uuid IS NULL OR (u.created_at, u.id) < (SELECT created_at, id FROM users WHERE id = \(after)))
+            ORDER BY u.created_at DESC, u.id DESC LIMIT \(limit)
+            """
+        ).map { try UserSummary(row: $0) }
+    }
+
+    func summary(userID: UUID, now: Date) async throws -> UserSummary? {
+        try await executor.rows(summaryQuery(userID: userID, now: now)).first.map { try UserSummary(row: $0) }
+    }
+
+    /// One transaction: the change, the revocation of a disabled account's sessions, and the summary read after both.
+    func update(userID: UUID, _ changes: UserChanges, now: Date) async throws -> UserSummary? {
+        try await executor.transaction { connection in
+            let updated = try await connection.rows(
+                """
+                UPDATE users SET role = coalesce(\(changes.role?.rawValue), role), name = coalesce(\(changes.name), name),
+                    email_verified = coalesce(\(changes.emailVerified), email_verified),
+                    disabled_at = CASE WHEN \(changes.disabled)::boolean IS NULL THEN disabled_at
+                                       WHEN \(changes.disabled)::boolean THEN coalesce(disabled_at, \(now)) END,
+                    updated_at = \(now)
+                WHERE id = \(userID) RETURNING id
+                """,
+                logger: executor.logger
+            )
+            guard !updated.isEmpty else { return nil }
+            if changes.disabled == true {
+                _ = try await connection.rows(.revokeSessions(userID: userID, now: now), logger: executor.logger)
+            }
+            return try await connection.rows(summaryQuery(userID: userID, now: now), logger: executor.logger).first.map { try UserSummary(row: $0) }
+        }
+    }
+}
+
+private func summaryQuery(userID: UUID, now: Date) -> PostgresQuery {
+    """
+    SELECT u.*, (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now))::integer
+           AS active_sessions
+    FROM users u WHERE u.id = \(userID)
+    """
+}
+
+extension UserSummary {
+    init(row: PostgresRandomAccessRow) throws {
+        self.init(user: try User(row: row), lastLoginAt: try row.value("last_login_at"), activeSessions: try row.value("active_sessions"))
+    }
+}
+
 /// Every login starts here.
 private struct UserByEmailQuery: PostgresHotQuery {
     static let sql = "SELECT \(Columns.select(Columns.users, from: "users")) FROM users WHERE email = $1"

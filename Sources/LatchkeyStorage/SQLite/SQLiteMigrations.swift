@@ -109,6 +109,16 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Administration: disabled accounts, the last login, and the newest-first list of users.
+        migrator.registerMigration("0007_administration") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN disabled_at DATETIME;
+                    ALTER TABLE users ADD COLUMN last_login_at DATETIME;
+                    CREATE INDEX users_newest_first ON users(created_at, id);
+                    """
+            )
+        }
         return migrator
     }
 }

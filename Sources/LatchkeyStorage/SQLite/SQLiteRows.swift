@@ -27,7 +27,8 @@ extension User {
             emailVerified: row[prefix + "email_verified"],
             createdAt: row[prefix + "created_at"],
             updatedAt: row[prefix + "updated_at"],
-            deletedAt: row[prefix + "deleted_at"]
+            deletedAt: row[prefix + "deleted_at"],
+            disabledAt: row[prefix + "disabled_at"]
         )
     }
 }

@@ -24,6 +24,7 @@ struct SQLiteSessionStore: SessionStore {
                 VALUES (\(refreshTokenHash), \(session.id.databaseText), \(session.createdAt))
                 """
             )
+            try db.run("UPDATE users SET last_login_at = \(session.createdAt) WHERE id = \(session.userID.databaseText)")
             try db.run(
                 """
                 UPDATE sessions SET revoked_at = \(session.createdAt)
@@ -102,7 +103,7 @@ struct SQLiteSessionStore: SessionStore {
                 SELECT s.rowid AS session_rowid, s.expires_at AS session_expires_at, u.rowid AS user_rowid, u.*
                 FROM sessions s JOIN users u ON u.id = s.user_id
                 WHERE s.id = \(sessionID.databaseText) AND s.user_id = \(userID.databaseText) AND s.revoked_at IS NULL
-                  AND u.deleted_at IS NULL
+                  AND u.deleted_at IS NULL AND u.disabled_at IS NULL
                 """
             ).map { row in
                 SQLiteSessionCache.Entry(

@@ -69,7 +69,7 @@ extension GRDB.Database {
             """
             SELECT u.* FROM email_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = \(hash) AND t.purpose = \(purpose.rawValue) AND t.used_at IS NULL AND t.expires_at > \(now)
-              AND u.deleted_at IS NULL
+              AND u.deleted_at IS NULL AND u.disabled_at IS NULL
             """
         ).map { User(row: $0) }
     }

@@ -47,4 +47,57 @@ struct SQLiteUserStore: UserStore {
             try db.revokeSessions(userID: userID, now: now)
         }
     }
+
+    func users(emailContaining: String?, limit: Int, after: UUID?, now: Date) async throws -> [UserSummary] {
+        try await writer.read { db in
+            try db.rows(
+                """
+                SELECT u.*, \(activeSessions(now)) FROM users u
+                WHERE (\(emailContaining) IS NULL OR instr(u.email, \(emailContaining)) > 0)
+                  AND (\(after?.databaseText) IS NULL
+                       OR (u.created_at, u.id) < (SELECT created_at, id FROM users WHERE id = \(after?.databaseText)))
+                ORDER BY u.created_at DESC, u.id DESC LIMIT \(limit)
+                """
+            ).map { UserSummary(row: $0) }
+        }
+    }
+
+    func summary(userID: UUID, now: Date) async throws -> UserSummary? {
+        try await writer.read { db in try db.summary(userID: userID, now: now) }
+    }
+
+    func update(userID: UUID, _ changes: UserChanges, now: Date) async throws -> UserSummary? {
+        try await writer.write { db in
+            try db.run(
+                """
+                UPDATE users SET role = coalesce(\(changes.role?.rawValue), role), name = coalesce(\(changes.name), name),
+                    email_verified = coalesce(\(changes.emailVerified), email_verified),
+                    disabled_at = CASE WHEN \(changes.disabled) IS NULL THEN disabled_at
+                                       WHEN \(changes.disabled) THEN coalesce(disabled_at, \(now)) END,
+                    updated_at = \(now)
+                WHERE id = \(userID.databaseText)
+                """
+            )
+            guard db.changesCount > 0 else { return nil }
+            if changes.disabled == true { try db.revokeSessions(userID: userID, now: now) }
+            return try db.summary(userID: userID, now: now)
+        }
+    }
+}
+
+/// The count of the account's live sessions, as the column `active_sessions` of a query over `users u`.
+private func activeSessions(_ now: Date) -> SQL {
+    "(SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now)) AS active_sessions"
+}
+
+extension GRDB.Database {
+    fileprivate func summary(userID: UUID, now: Date) throws -> UserSummary? {
+        try row("SELECT u.*, \(activeSessions(now)) FROM users u WHERE u.id = \(userID.databaseText)").map { UserSummary(row: $0) }
+    }
+}
+
+extension UserSummary {
+    init(row: Row) {
+        self.init(user: User(row: row), lastLoginAt: row["last_login_at"], activeSessions: row["active_sessions"])
+    }
 }

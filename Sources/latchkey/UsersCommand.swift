@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import LatchkeyAPI
+import LatchkeyCore
+import LatchkeyServer
+import Logging
+
+/// `latchkey users …`: accounts from the command line, through the same services as the admin API.
+struct UsersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users",
+        abstract: "List, show, create and change accounts.",
+        subcommands: [List.self, Show.self, Create.self, Promote.self, Demote.self, Disable.self, Enable.self]
+    )
+
+    /// Options of every `users` command.
+    struct Output: ParsableArguments {
+        @OptionGroup var options: CommonOptions
+        @Flag(help: "One JSON object per line instead of a table.") var json = false
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Accounts, newest first.")
+        @OptionGroup var output: Output
+        @Option(help: "Only emails containing this text, in any case.") var email: String?
+
+        func run() async throws {
+            try await output.options.withServices { services in
+                var rows: [UserSummary] = []
+                var cursor: String?
+                repeat {
+                    let page = try await services.admin.users(emailContaining: email, limit: 200, cursor: cursor)
+                    rows += page.users
+                    cursor = page.nextCursor
+                } while cursor != nil
+                output.print(rows)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One account.")
+        @OptionGroup var output: Output
+        @Argument(help: "The account's email.") var email: String
+
+        func run() async throws {
+            try await output.options.withServices { services in
+                output.print([try await services.summary(email: email)])
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account; the password is read from standard input (one line).",
+            discussion: "echo 'Analytical#Engine1' | latchkey users create ada@example.com --name Ada --admin --verified"
+        )
+        @OptionGroup var output: Output
+        @Argument(help: "The account's email.") var email: String
+        @Option(help: "The name shown to people.") var name: String
+        @Flag(help: "Give the account the admin role.") var admin = false
+        @Flag(help: "Mark the email as verified (no mail is sent).") var verified = false
+
+        func run() async throws {
+            guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                FileHandle.standardError.write(Data("latchkey: the password is read from standard input, and none came.\n".utf8))
+                throw ExitCode(1)
+            }
+            try await output.options.withServices { services in
+                let account = NewAccount(email: email, password: password, name: name, role: admin ? .admin : .user, emailVerified: verified)
+                let user = try await services.accounts.createAccount(account, logger: Logger(label: "latchkey"))
+                output.print([try await services.admin.user(id: user.id)])
+            }
+        }
+    }
+
+    struct Promote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give an account the admin role.")
+        @OptionGroup var output: Output
+        @Argument(help: "The account's email.") var email: String
+        func run() async throws { try await output.change(email, UserChanges(role: .admin)) }
+    }
+
+    struct Demote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give an account the user role.")
+        @OptionGroup var output: Output
+        @Argument(help: "The account's email.") var email: String
+        func run() async throws { try await output.change(email, UserChanges(role: .user)) }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an account: it cannot log in, and every session ends now.")
+        @OptionGroup var output: Output
+        @Argument(help: "The account's email.") var email: String
+        func run() async throws { try await output.change(email, UserChanges(disabled: true)) }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account.")
+        @OptionGroup var output: Output
+        @Argument(help: "The account's email.") var email: String
+        func run() async throws { try await output.change(email, UserChanges(disabled: false)) }
+    }
+}
+
+extension UsersCommand.Output {
+    func change(_ email: String, _ changes: UserChanges) async throws {
+        try await options.withServices { services in
+            let user = try await services.summary(email: email)
+            print([try await services.admin.update(userID: user.user.id, changes, by: nil, logger: Logger(label: "latchkey"))])
+        }
+    }
+
+    /// A table for people, or one JSON object per line (the admin API's AdminUser) for scripts.
+    func print(_ rows: [UserSummary]) {
+        if json {
+            let encoder = WireFormat.makeEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for row in rows {
+                let line = (try? encoder.encode(row.response)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                Swift.print(line)
+            }
+            return
+        }
+        let header = ["EMAIL", "NAME", "ROLE", "VERIFIED", "STATE", "SESSIONS", "LAST LOGIN", "ID"]
+        let dates = ISO8601DateFormatter()
+        let table = rows.map { row in
+            let user = row.user
+            let state = user.deletedAt != nil ? "deleted" : user.disabledAt != nil ? "disabled" : "active"
+            return [
+                user.email, user.name, user.role.rawValue, user.emailVerified ? "yes" : "no", state, String(row.activeSessions),
+                row.lastLoginAt.map(dates.string(from:)) ?? "-", user.id.uuidString.lowercased(),
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }
+        for line in [header] + table {
+            // Every column padded but the last, so lines carry no trailing blanks.
+            let padded = zip(line.dropLast(), widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+            Swift.print((padded + [line.last ?? ""]).joined(separator: "  "))
+        }
+        if rows.isEmpty { Swift.print("(no accounts)") }
+    }
+}
+
+extension LatchkeyServices {
+    /// The account an email names; a refusal (exit 1) when there is none.
+    func summary(email: String) async throws -> UserSummary {
+        guard let user = try await accounts.account(email: email) else { throw AuthError(.notFound, "No account has the email \(email)") }
+        return try await admin.user(id: user.id)
+    }
+}

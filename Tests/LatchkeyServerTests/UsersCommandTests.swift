@@ -1,0 +1,99 @@
+import Foundation
+import LatchkeyAPI
+import LatchkeyTestSupport
+import Testing
+
+/// `latchkey users …`: the real executable, its output and exit codes, on the same database as a running app.
+@Suite struct UsersCommandTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        /// The `--json` lines.
+        var objects: [[String: Any]] {
+            stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+    }
+
+    /// Runs `latchkey ARGUMENTS` on `database` with `input` on standard input.
+    static func latchkey(_ arguments: [String], database: TestDatabase, input: String = "", environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = ServeProcessTests.executable
+        process.arguments = arguments
+        process.environment = database.environment.merging(["LATCHKEY_BCRYPT_COST": "4", "LATCHKEY_LOG_LEVEL": "warning"]) { $1 }
+            .merging(environment) { $1 }
+        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
+        (process.standardInput, process.standardOutput, process.standardError) = (stdin, stdout, stderr)
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func createListShowAndChangeAccounts() throws {
+        let database = TestDatabase()
+        let created = try Self.latchkey(
+            ["users", "create", "Ada@Example.com", "--name", "Ada", "--admin", "--verified", "--json"],
+            database: database,
+            input: "Analytical#Engine1\n"
+        )
+        #expect(created.status == 0, "\(created.stderr)")
+        let ada = try #require(created.objects.first)
+        #expect(ada["email"] as? String == "ada@example.com" && ada["role"] as? String == "admin" && ada["emailVerified"] as? Bool == true)
+        #expect(ada["deletedAt"] is NSNull && ada["lastLoginAt"] is NSNull && ada["activeSessions"] as? Int == 0)
+
+        #expect(
+            try Self.latchkey(["users", "create", "bob@example.com", "--name", "Bob"], database: database, input: "Difference#Engine2\n").status == 0
+        )
+        let taken = try Self.latchkey(["users", "create", "ADA@example.com", "--name", "A"], database: database, input: "Analytical#Engine1\n")
+        #expect(taken.status == 1)
+        #expect(taken.stderr == "latchkey: An account with this email already exists.\n")
+        let weak = try Self.latchkey(["users", "create", "carl@example.com", "--name", "C"], database: database, input: "password\n")
+        #expect(weak.status == 1 && weak.stderr.contains("password must contain a digit"))
+        let noPassword = try Self.latchkey(["users", "create", "dora@example.com", "--name", "D"], database: database)
+        #expect(noPassword.status == 1 && noPassword.stderr.contains("standard input"))
+
+        let table = try Self.latchkey(["users", "list"], database: database)
+        #expect(table.status == 0)
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasPrefix("EMAIL") && lines[1].hasPrefix("bob@example.com") && lines[2].hasPrefix("ada@example.com"))
+        #expect(
+            try Self.latchkey(["users", "list", "--email", "BOB", "--json"], database: database).objects.map { $0["name"] as? String } == ["Bob"]
+        )
+        #expect(try Self.latchkey(["users", "show", "ada@example.com", "--json"], database: database).objects.count == 1)
+        let unknown = try Self.latchkey(["users", "show", "nobody@example.com"], database: database)
+        #expect(unknown.status == 1 && unknown.stderr == "latchkey: No account has the email nobody@example.com.\n")
+
+        let promoted = try Self.latchkey(["users", "promote", "bob@example.com", "--json"], database: database)
+        #expect(promoted.objects.first?["role"] as? String == "admin")
+        #expect(try Self.latchkey(["users", "demote", "bob@example.com", "--json"], database: database).objects.first?["role"] as? String == "user")
+        #expect(try Self.latchkey(["users", "disable", "bob@example.com", "--json"], database: database).objects.first?["disabled"] as? Bool == true)
+        #expect(try Self.latchkey(["users", "enable", "bob@example.com", "--json"], database: database).objects.first?["disabled"] as? Bool == false)
+    }
+
+    @Test func badConfigurationExits78() throws {
+        let run = try Self.latchkey(["users", "list"], database: TestDatabase(), environment: ["LATCHKEY_BCRYPT_COST": "99"])
+        #expect(run.status == 78)
+        #expect(run.stdout.contains("LATCHKEY_BCRYPT_COST"))
+    }
+
+    @Test func disablingOnTheCommandLineEndsTheSessionsTheServerHolds() async throws {
+        let app = TestApp()
+        try await app.run { client in
+            let email = "cli-\(UUID())@example.com".lowercased()
+            let pair = try await client.register(email: email)
+            let disabled = try Self.latchkey(["users", "disable", email], database: app.database)
+            #expect(disabled.status == 0, "\(disabled.stderr)")
+            // Another process wrote the file: the server sees it within its one-second cache age.
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await client.request(.get, "/auth/me", bearer: pair.accessToken!).error?.error == .tokenInvalid)
+            #expect(try await client.login(email: email).error?.error == .accountDisabled)
+            #expect(try Self.latchkey(["users", "enable", email], database: app.database).status == 0)
+            #expect(try await client.login(email: email).status == .ok)
+        }
+    }
+}
