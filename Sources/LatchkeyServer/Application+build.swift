@@ -84,5 +84,5 @@ public func migrateDatabase(reader: ConfigReader, logger: Logger) async throws {
     let config = reader.latchkey
     let server = try ServerConfiguration(reader: config)
     let configuredKEK = try KeyEncryptionKey.configured(reader: config)
-    _ = try await DatabaseFactory.open(url: server.databaseURL, keyEncryptionKey: configuredKEK, logger: logger) { _ in }
+    _ = try await DatabaseFactory.open(url: server.databaseURL, keyEncryptionKey: configuredKEK, logger: logger) { _, _ in }
 }

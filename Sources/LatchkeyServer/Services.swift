@@ -28,8 +28,14 @@ public struct LatchkeyServices: Sendable {
         let mail = try MailConfiguration(reader: config)
         let limits = try RateLimitConfiguration(reader: config)
         let configuredKEK = try KeyEncryptionKey.configured(reader: config)
-        let (opened, issuer) = try await DatabaseFactory.open(url: databaseURL, keyEncryptionKey: configuredKEK, logger: logger) { database in
-            try await TokenIssuer.load(configuration: tokens, store: database.signingKeys)
+        let (opened, issuer) = try await DatabaseFactory.open(url: databaseURL, keyEncryptionKey: configuredKEK, logger: logger) {
+            database,
+            keyEncryptionKey in
+            try await TokenIssuer.load(
+                configuration: tokens,
+                store: database.signingKeys,
+                sealer: SigningKeySealer(keyEncryptionKey: keyEncryptionKey)
+            )
         }
         let database = opened.database
         let sealer = MailSealer(keyEncryptionKey: opened.keyEncryptionKey)

@@ -21,12 +21,15 @@ public enum DatabaseFactory {
         url: String,
         keyEncryptionKey configured: KeyEncryptionKey?,
         logger: Logger,
-        prepare: @escaping @Sendable (any StorageBackend) async throws -> Prepared
+        prepare: @escaping @Sendable (any StorageBackend, KeyEncryptionKey) async throws -> Prepared
     ) async throws -> (OpenedDatabase, Prepared) {
         if url.hasPrefix("sqlite:") {
             let database = try openSQLite(url: url)
             let keyEncryptionKey = try configured ?? sqliteKeyEncryptionKey(url: url)
-            return (OpenedDatabase(database: database, service: nil, keyEncryptionKey: keyEncryptionKey), try await prepare(database))
+            return (
+                OpenedDatabase(database: database, service: nil, keyEncryptionKey: keyEncryptionKey),
+                try await prepare(database, keyEncryptionKey)
+            )
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             let configuration = try PostgresBackend.configuration(url: url)
@@ -53,7 +56,7 @@ public enum DatabaseFactory {
                         "LATCHKEY_DATABASE_URL: cannot migrate the PostgreSQL database at \(redacted(url)) (\(String(reflecting: error)))."
                     )
                 }
-                return try await prepare(database)
+                return try await prepare(database, keyEncryptionKey)
             }
             let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
             return (

@@ -84,6 +84,36 @@ import Testing
         }
     }
 
+    /// The private keys rest sealed under the KEK: the same database with another key-encryption key (a stolen copy, or
+    /// SQLite's file without the key file beside it) cannot sign, and start-up says why.
+    @Test func aDatabaseWithoutItsKeyEncryptionKeyCannotSign() async throws {
+        let first = TestApp()
+        _ = try await first.run { client in try await client.register().accessToken! }
+        let otherKEK = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let thief = TestApp(["LATCHKEY_KEY_ENCRYPTION_KEY": otherKEK], database: first.database)
+        await #expect {
+            try await thief.build()
+        } throws: { error in
+            "\(error)".contains("does not open with this key-encryption key")
+        }
+        guard first.database.url.hasPrefix("sqlite://") else { return }
+        // SQLite: a copy of the file alone gets a new key file, and the same answer.
+        let path = String(first.database.url.dropFirst("sqlite://".count))
+        let copy = FileManager.default.temporaryDirectory.appending(path: "latchkey-copy-\(UUID()).sqlite").path
+        // The file and its write-ahead log: what a backup of the database holds.
+        let files = ["", "-wal"].filter { FileManager.default.fileExists(atPath: path + $0) }
+        for suffix in files { try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix) }
+        defer { for suffix in ["", ".kek", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
+        let stolen = TestApp(["LATCHKEY_DATABASE_URL": "sqlite://\(copy)"])
+        await #expect {
+            try await stolen.build()
+        } throws: { error in
+            "\(error)".contains("does not open with this key-encryption key")
+        }
+        let text = try files.map { try String(contentsOfFile: path + $0, encoding: .isoLatin1) }.joined()
+        #expect(text.contains("sealed:v1:"))
+    }
+
     @Test(arguments: [
         (["LATCHKEY_JWT_ALGORITHM": "ES256"], "ES256", "EC"),
         (["LATCHKEY_JWT_ALGORITHM": "RS256"], "RS256", "RSA"),

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
+import LatchkeyCore
 import LatchkeyTestSupport
 import Testing
 
@@ -24,9 +25,15 @@ import Testing
             let parts = pair.accessToken!.split(separator: ".").map(String.init)
             let claims = try JSONSerialization.jsonObject(with: base64URLDecode(parts[1])) as! [String: Any]
             let header = try JSONSerialization.jsonObject(with: base64URLDecode(parts[0])) as! [String: Any]
-            let raw = try #require(try await app.database.rows("SELECT private_key FROM signing_keys").first?["private_key"])
-            let key = try Curve25519.Signing.PrivateKey(rawRepresentation: Data(base64Encoded: raw)!)
-            let target = Target(app: app, accessToken: pair.accessToken!, claims: claims, kid: header["kid"] as! String, serverKey: key)
+            let kid = header["kid"] as! String
+            // The stored key is sealed under the key-encryption key, which an attacker in these tests is given.
+            let sealed = try #require(try await app.database.rows("SELECT private_key FROM signing_keys").first?["private_key"])
+            let kek =
+                try KeyEncryptionKey.configured(reader: app.reader.latchkey)
+                ?? KeyEncryptionKey.loadOrCreate(file: String(app.database.url.dropFirst("sqlite://".count)) + ".kek")
+            let raw = try SigningKeySealer(keyEncryptionKey: kek).open(SigningKey(kid: kid, algorithm: .eddsa, privateKey: sealed, createdAt: Date()))
+            let key = try Curve25519.Signing.PrivateKey(rawRepresentation: try #require(Data(base64Encoded: raw.privateKey)))
+            let target = Target(app: app, accessToken: pair.accessToken!, claims: claims, kid: kid, serverKey: key)
             try await body(client, target)
         }
     }

@@ -33,3 +33,49 @@ extension StoreConformanceTests {
         }
     }
 }
+
+// MARK: - Signing keys at rest
+
+extension StoreConformanceTests {
+    @Test(arguments: Backend.available)
+    func replacePrivateKeyChangesThatKeyOnly(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let key = try SigningKey.generate(.eddsa, now: now)
+            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { key }
+            try await store.signingKeys.replacePrivateKey(kid: key.kid, with: "sealed:v1:AAAA")
+            try await store.signingKeys.replacePrivateKey(kid: "another", with: "sealed:v1:BBBB")
+            var expected = key
+            expected.privateKey = "sealed:v1:AAAA"
+            #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() } == [expected])
+        }
+    }
+
+    /// A first start stores its key sealed; a key an earlier version stored in the clear is sealed at the next start, and
+    /// tokens keep verifying across both. Without the KEK the stored keys do not open.
+    @Test(arguments: Backend.available)
+    func signingKeysRestSealedUnderTheKeyEncryptionKey(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date()
+            let clear = try SigningKey.generate(.eddsa, now: now)
+            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { clear }
+            let sealer = SigningKeySealer(keyEncryptionKey: .ephemeral())
+            let configuration = TokenConfiguration()
+            let issuer = try await TokenIssuer.load(configuration: configuration, store: store.signingKeys, sealer: sealer)
+            let stored = try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() }
+            #expect(stored.count == 1 && stored[0].kid == clear.kid)
+            #expect(stored[0].privateKey.hasPrefix("sealed:v1:") && !stored[0].privateKey.contains(clear.privateKey))
+            #expect(try sealer.open(stored[0]).privateKey == clear.privateKey)
+
+            let user = User.make(now: now)
+            let token = try await issuer.issue(for: user, sessionID: UUID(), now: now)
+            let reloaded = try await TokenIssuer.load(configuration: configuration, store: store.signingKeys, sealer: sealer)
+            #expect(try await reloaded.verify(token, now: now).userID == user.id)
+
+            let otherKEK = SigningKeySealer(keyEncryptionKey: .ephemeral())
+            await #expect(throws: ConfigurationError.self) {
+                _ = try await TokenIssuer.load(configuration: configuration, store: store.signingKeys, sealer: otherKEK)
+            }
+        }
+    }
+}

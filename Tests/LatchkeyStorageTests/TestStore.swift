@@ -38,7 +38,7 @@ struct TestStore: Sendable {
 
     /// Opens `files` (again: migrations that have not run yet are applied) and runs `body` on it.
     static func with(_ files: TestDatabase, _ body: (TestStore) async throws -> Void) async throws {
-        let (opened, _) = try await DatabaseFactory.open(url: files.url, keyEncryptionKey: .ephemeral(), logger: logger) { _ in }
+        let (opened, _) = try await DatabaseFactory.open(url: files.url, keyEncryptionKey: .ephemeral(), logger: logger) { _, _ in }
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let service = opened.service { group.addTask { try await service.run() } }
             defer { group.cancelAll() }

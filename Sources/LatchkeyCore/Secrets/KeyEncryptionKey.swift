@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// The key-encryption key (KEK): the one secret kept outside the database, from which the keys that seal
-/// secrets stored in it are derived (pending mail bodies; signing keys later). A database dump without it
+/// secrets stored in it are derived (pending mail bodies, private signing keys). A database dump without it
 /// reveals no live token.
 ///
 /// Keys (under `latchkey.`): `keyEncryptionKey` (secret: 32 bytes, base64), `keyEncryptionKeyFile` (a file holding that).

@@ -71,6 +71,8 @@ public protocol SigningKeyStore: Sendable {
     /// The keys of `algorithm`. When there is none, stores `makeKey()` first, atomically: instances starting
     /// together end up with the same single key.
     func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey]
+    /// Stores new material for a key: a key kept in the clear by an earlier version, sealed.
+    func replacePrivateKey(kid: String, with privateKey: String) async throws
 }
 
 /// One bucket of a per-IP or per-recipient budget.

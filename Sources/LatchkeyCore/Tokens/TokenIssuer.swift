@@ -24,7 +24,13 @@ public struct TokenIssuer: Sendable {
     private let cache = VerifiedTokenCache()
 
     /// Loads the signing keys of the configured algorithm from `store`, generating and storing one if there is none.
-    public static func load(configuration: TokenConfiguration, store: any SigningKeyStore, now: Date = Date()) async throws -> TokenIssuer {
+    /// Private keys rest sealed under the KEK; keys stored in the clear by an earlier version are sealed now.
+    public static func load(
+        configuration: TokenConfiguration,
+        store: any SigningKeyStore,
+        sealer: SigningKeySealer,
+        now: Date = Date()
+    ) async throws -> TokenIssuer {
         let keys = JWTKeyCollection()
         if configuration.algorithm == .hs256 {
             guard let secret = configuration.hmacSecret else { throw AuthError(.internalError, "HS256 needs a secret") }
@@ -34,10 +40,17 @@ public struct TokenIssuer: Sendable {
             return TokenIssuer(configuration: configuration, jwks: JWKS(keys: []), keys: keys, signingKid: kid, knownKids: [kid])
         }
         let algorithm = configuration.algorithm
-        let stored = try await store.signingKeys(algorithm: algorithm) { try SigningKey.generate(algorithm, now: now) }
+        let stored = try await store.signingKeys(algorithm: algorithm) { try sealer.seal(SigningKey.generate(algorithm, now: now)) }
         var publicKeys: [JWK] = []
         for key in stored {
-            publicKeys.append(try await key.register(in: keys))
+            let opened: SigningKey
+            if sealer.isSealed(key) {
+                opened = try sealer.open(key)
+            } else {
+                opened = key
+                try await store.replacePrivateKey(kid: key.kid, with: try sealer.seal(key).privateKey)
+            }
+            publicKeys.append(try await opened.register(in: keys))
         }
         // Every instance signs with the oldest key, so all agree once keys are rotated in.
         let signingKid = stored.min { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }!.kid

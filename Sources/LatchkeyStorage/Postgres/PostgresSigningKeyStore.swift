@@ -24,4 +24,8 @@ struct PostgresSigningKeyStore: SigningKeyStore {
             return try await connection.rows(query, logger: logger).map { try SigningKey(row: $0) }
         }
     }
+
+    func replacePrivateKey(kid: String, with privateKey: String) async throws {
+        try await executor.execute("UPDATE signing_keys SET private_key = \(privateKey) WHERE kid = \(kid)")
+    }
 }

@@ -21,4 +21,8 @@ struct SQLiteSigningKeyStore: SigningKeyStore {
             return try db.rows(query).map(SigningKey.init(row:))
         }
     }
+
+    func replacePrivateKey(kid: String, with privateKey: String) async throws {
+        try await writer.write { db in try db.run("UPDATE signing_keys SET private_key = \(privateKey) WHERE kid = \(kid)") }
+    }
 }
