@@ -332,7 +332,11 @@ PATHS = {
     "/assets/latchkey.css": {"get": op("The pages' stylesheet (LATCHKEY_TEMPLATES_DIR/latchkey.css replaces it)",
                                        {"200": {"description": "CSS", "content": {"text/css": {"schema": string()}}}}, database=False)},
     "/.well-known/jwks.json": {"get": op("Public keys that may have signed a live access token (empty for HS256)",
-                                         {"200": {"description": "JWKS", "content": {"application/json": {"schema": ref("JWKS")}}}}, database=False)},
+                                         {"200": {"description": "JWKS: every key not retired, including one rotated in that does not sign yet "
+                                                                 "(LATCHKEY_KEY_ACTIVATION_DELAY)",
+                                                  "content": {"application/json": {"schema": ref("JWKS")}},
+                                                  "headers": {"Cache-Control": {"schema": string(const="public, max-age=300")}}}},
+                                         database=False)},
     "/health": {"get": op("Liveness", ok("Status"), database=False)},
     "/ready": {"get": op("Readiness: the database answers", ok("Status"), error_codes=("SERVICE_UNAVAILABLE",))},
     "/metrics": {"get": op("Prometheus metrics", {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": string()}}}}, database=False)},

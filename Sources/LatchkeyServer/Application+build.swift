@@ -73,7 +73,13 @@ public func buildApplication(
                 purgeInterval: .seconds(min(mail.retention, 3600)),
                 logger: logger
             ),
-            CleanupService(cleanup: Cleanup(database: database), interval: .seconds(server.cleanupInterval), logger: logger),
+            PeriodicService(name: "cleanup", interval: .seconds(server.cleanupInterval), logger: logger) { [cleanup = Cleanup(database: database)] in
+                try await cleanup.run(logger: logger)
+            },
+            PeriodicService(name: "signing key reload", interval: .seconds(services.tokens.keyReloadInterval), logger: logger) {
+                [issuer = services.issuer] in
+                try await issuer.reload()
+            },
         ],
         logger: logger
     )

@@ -17,6 +17,7 @@ public struct LatchkeyServices: Sendable {
     public let sessions: SessionService
     public let accounts: AccountService
     public let admin: AdminService
+    public let keys: SigningKeyService
     let opened: OpenedDatabase
     let tokens: TokenConfiguration
     let mail: MailConfiguration
@@ -38,6 +39,7 @@ public struct LatchkeyServices: Sendable {
             )
         }
         let database = opened.database
+        issuer.reloadKeys(from: database.signingKeys)
         let sealer = MailSealer(keyEncryptionKey: opened.keyEncryptionKey)
         let hasher = PasswordHasher(cost: accounts.bcryptCost)
         let limiter = RateLimiter(store: database.rateLimits, configuration: limits)
@@ -57,6 +59,11 @@ public struct LatchkeyServices: Sendable {
                 tokens: tokens
             ),
             admin: AdminService(database: database, sessions: sessions),
+            keys: SigningKeyService(
+                store: database.signingKeys,
+                sealer: SigningKeySealer(keyEncryptionKey: opened.keyEncryptionKey),
+                configuration: tokens
+            ),
             opened: opened,
             tokens: tokens,
             mail: mail,

@@ -1,12 +1,12 @@
 import ArgumentParser
 
-/// The Latchkey command line: `serve` runs the server, `migrate` applies database migrations, `users` manages accounts.
+/// The Latchkey command line: `serve` runs the server, `migrate` applies database migrations, `users` manages accounts, `keys` signing keys.
 @main
 struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latchkey",
         abstract: "An authentication server: accounts, JWT access tokens, rotating refresh tokens.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self, BcryptCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self, KeysCommand.self, BcryptCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -122,22 +122,18 @@ extension UsersCommand.Output {
             }
             return
         }
-        let header = ["EMAIL", "NAME", "ROLE", "VERIFIED", "STATE", "SESSIONS", "LAST LOGIN", "ID"]
         let dates = ISO8601DateFormatter()
-        let table = rows.map { row in
-            let user = row.user
-            let state = user.deletedAt != nil ? "deleted" : user.disabledAt != nil ? "disabled" : "active"
-            return [
-                user.email, user.name, user.role.rawValue, user.emailVerified ? "yes" : "no", state, String(row.activeSessions),
-                row.lastLoginAt.map(dates.string(from:)) ?? "-", user.id.uuidString.lowercased(),
-            ]
-        }
-        let widths = header.indices.map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }
-        for line in [header] + table {
-            // Every column padded but the last, so lines carry no trailing blanks.
-            let padded = zip(line.dropLast(), widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-            Swift.print((padded + [line.last ?? ""]).joined(separator: "  "))
-        }
+        Table.print(
+            header: ["EMAIL", "NAME", "ROLE", "VERIFIED", "STATE", "SESSIONS", "LAST LOGIN", "ID"],
+            rows: rows.map { row in
+                let user = row.user
+                let state = user.deletedAt != nil ? "deleted" : user.disabledAt != nil ? "disabled" : "active"
+                return [
+                    user.email, user.name, user.role.rawValue, user.emailVerified ? "yes" : "no", state, String(row.activeSessions),
+                    row.lastLoginAt.map(dates.string(from:)) ?? "-", user.id.uuidString.lowercased(),
+                ]
+            }
+        )
         if rows.isEmpty { Swift.print("(no accounts)") }
     }
 }

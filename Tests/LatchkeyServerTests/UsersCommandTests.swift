@@ -75,6 +75,28 @@ import Testing
         #expect(try Self.latchkey(["users", "enable", "bob@example.com", "--json"], database: database).objects.first?["disabled"] as? Bool == false)
     }
 
+    @Test func keysListRotateAndRetire() throws {
+        let database = TestDatabase()
+        let listed = try Self.latchkey(["keys", "list", "--json"], database: database)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let first = try #require(listed.objects.first)
+        #expect(first["state"] as? String == "signing" && first["algorithm"] as? String == "EdDSA")
+        #expect(!listed.stdout.contains("private") && !listed.stdout.contains("sealed"))
+        let firstKid = try #require(first["kid"] as? String)
+
+        let rotated = try Self.latchkey(["keys", "rotate", "--json"], database: database, environment: ["LATCHKEY_KEY_ACTIVATION_DELAY": "0"])
+        let newKid = try #require(rotated.objects.first?["kid"] as? String)
+        let states = try Self.latchkey(["keys", "list", "--json"], database: database).objects.map { $0["state"] as? String }
+        #expect(states == ["published", "signing"])
+        let refused = try Self.latchkey(["keys", "retire", newKid], database: database)
+        #expect(refused.status == 1 && refused.stderr.contains("signing key"))
+        #expect(try Self.latchkey(["keys", "retire", "nope"], database: database).status == 1)
+        #expect(try Self.latchkey(["keys", "rotate", "--algorithm", "HS512"], database: database).status == 1)
+        #expect(try Self.latchkey(["keys", "retire", firstKid], database: database).status == 0)
+        let table = try Self.latchkey(["keys", "list"], database: database).stdout
+        #expect(table.contains("retired") && table.hasPrefix("KID"))
+    }
+
     @Test func badConfigurationExits78() throws {
         let run = try Self.latchkey(["users", "list"], database: TestDatabase(), environment: ["LATCHKEY_BCRYPT_COST": "99"])
         #expect(run.status == 78)

@@ -79,3 +79,28 @@ extension StoreConformanceTests {
         }
     }
 }
+
+// MARK: - Rotation
+
+extension StoreConformanceTests {
+    @Test(arguments: Backend.available)
+    func addedKeysArePublishedAndRetiredOnesAreNot(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let first = try SigningKey.generate(.eddsa, now: now)
+            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { first }
+            let next = try SigningKey.generate(.eddsa, now: now.plus(1), activatesAt: now.plus(301))
+            try await store.signingKeys.addSigningKey(next)
+            #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() } == [first, next])
+            #expect(try await store.signingKeys.allSigningKeys() == [first, next])
+
+            #expect(try await store.signingKeys.retireSigningKey(kid: first.kid, now: now.plus(400)))
+            #expect(try await !store.signingKeys.retireSigningKey(kid: first.kid, now: now.plus(401)))
+            #expect(try await !store.signingKeys.retireSigningKey(kid: "unknown", now: now.plus(401)))
+            #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() } == [next])
+            var retired = first
+            retired.retiredAt = now.plus(400)
+            #expect(try await store.signingKeys.allSigningKeys() == [retired, next])
+        }
+    }
+}

@@ -3,7 +3,8 @@ import Configuration
 /// How tokens are signed and how long they live.
 ///
 /// Keys (under `latchkey.`): `jwt.algorithm`, `jwt.secret` (secret), `jwt.issuer`, `jwt.audience`,
-/// `accessTokenTtl`, `refreshTokenTtl`, `refreshReuseGrace`, `verificationTokenTtl`, `resetTokenTtl`.
+/// `accessTokenTtl`, `refreshTokenTtl`, `refreshReuseGrace`, `verificationTokenTtl`, `resetTokenTtl`, `keyActivationDelay`,
+/// `keyReloadInterval`.
 public struct TokenConfiguration: Sendable {
     public var algorithm: SigningAlgorithm = .eddsa
     /// The HS256 shared secret, at least 32 bytes.
@@ -17,6 +18,10 @@ public struct TokenConfiguration: Sendable {
     public var refreshReuseGrace = 10
     public var verificationTokenTTL = 24 * 3600
     public var resetTokenTTL = 3600
+    /// Seconds from `keys rotate` until the new key signs (it is published at once).
+    public var keyActivationDelay = 300
+    /// Seconds between reloads of the key set on every instance.
+    public var keyReloadInterval = 30
 
     public init() {}
 
@@ -35,6 +40,8 @@ public struct TokenConfiguration: Sendable {
         refreshReuseGrace = try reader.seconds("refreshReuseGrace", default: refreshReuseGrace, allowZero: true)
         verificationTokenTTL = try reader.seconds("verificationTokenTtl", default: verificationTokenTTL)
         resetTokenTTL = try reader.seconds("resetTokenTtl", default: resetTokenTTL)
+        keyActivationDelay = try reader.seconds("keyActivationDelay", default: keyActivationDelay, allowZero: true)
+        keyReloadInterval = try reader.seconds("keyReloadInterval", default: keyReloadInterval)
     }
 }
 

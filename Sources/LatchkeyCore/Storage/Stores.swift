@@ -73,6 +73,11 @@ public protocol SigningKeyStore: Sendable {
     func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey]
     /// Stores new material for a key: a key kept in the clear by an earlier version, sealed.
     func replacePrivateKey(kid: String, with privateKey: String) async throws
+    /// Every key, retired ones too, oldest first.
+    func allSigningKeys() async throws -> [SigningKey]
+    func addSigningKey(_ key: SigningKey) async throws
+    /// Marks the key retired; false when there is no such live key.
+    func retireSigningKey(kid: String, now: Date) async throws -> Bool
 }
 
 /// One bucket of a per-IP or per-recipient budget.

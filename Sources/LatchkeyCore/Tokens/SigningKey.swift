@@ -10,16 +10,23 @@ public struct SigningKey: Sendable, Equatable {
     public var algorithm: SigningAlgorithm
     public var privateKey: String
     public var createdAt: Date
+    /// From then on the key signs (until a newer key activates); published in the JWKS from its creation, so that
+    /// verifiers holding a cached JWKS know it before they see a token it signed.
+    public var activatesAt: Date
+    /// A retired key is gone from the JWKS, and tokens it signed are refused.
+    public var retiredAt: Date?
 
-    public init(kid: String, algorithm: SigningAlgorithm, privateKey: String, createdAt: Date) {
+    public init(kid: String, algorithm: SigningAlgorithm, privateKey: String, createdAt: Date, activatesAt: Date? = nil, retiredAt: Date? = nil) {
         self.kid = kid
         self.algorithm = algorithm
         self.privateKey = privateKey
         self.createdAt = createdAt
+        self.activatesAt = activatesAt ?? createdAt
+        self.retiredAt = retiredAt
     }
 
-    /// Generates a fresh key with a random `kid`.
-    public static func generate(_ algorithm: SigningAlgorithm, now: Date) throws -> SigningKey {
+    /// Generates a fresh key with a random `kid`, signing from `activatesAt` (default: at once).
+    public static func generate(_ algorithm: SigningAlgorithm, now: Date, activatesAt: Date? = nil) throws -> SigningKey {
         let material: String
         switch algorithm {
         case .eddsa: material = Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString()
@@ -27,7 +34,7 @@ public struct SigningKey: Sendable, Equatable {
         case .rs256: material = try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation
         case .hs256: throw AuthError(.internalError, "HS256 keys come from the configured secret")
         }
-        return SigningKey(kid: RandomToken.make(bytes: 16), algorithm: algorithm, privateKey: material, createdAt: now)
+        return SigningKey(kid: RandomToken.make(bytes: 16), algorithm: algorithm, privateKey: material, createdAt: now, activatesAt: activatesAt)
     }
 
     /// Adds this key to `keys` under its `kid`, and returns its public JWK.

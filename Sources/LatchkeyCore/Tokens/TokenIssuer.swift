@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JWTKit
 import LatchkeyAPI
+import Synchronization
 
 extension AccessTokenClaims: JWTPayload {
     /// Claims are checked by `TokenIssuer.verify` after the signature, with the configured issuer and
@@ -13,15 +14,32 @@ extension AccessTokenClaims: JWTPayload {
 ///
 /// JWTKit picks the default key when a token's `kid` is missing or unknown, and accepts any `alg` a key
 /// can check, so both are pinned here before JWTKit sees the token.
-public struct TokenIssuer: Sendable {
+///
+/// Asymmetric keys come from the database and change while the server runs (`latchkey keys rotate|retire`): `reload`
+/// reads them again (every `LATCHKEY_KEY_RELOAD_INTERVAL`, and once for a token whose `kid` is unknown, at most every
+/// `unknownKidReloadInterval`). The signing key is the newest one whose activation has come.
+public final class TokenIssuer: Sendable {
     public let configuration: TokenConfiguration
-    /// The public keys of every key that may have signed a live token (empty for HS256).
-    public let jwks: JWKS
-    private let keys: JWTKeyCollection
-    private let signingKid: String
-    private let knownKids: Set<String>
+    private let source: Mutex<KeySource?>
+    private let ring: Mutex<KeyRing>
+    private let lastUnknownKidReload = Mutex<ContinuousClock.Instant?>(nil)
     private let parser = DefaultJWTParser()
     private let cache = VerifiedTokenCache()
+    /// A flood of made-up `kid`s costs at most one database read per interval.
+    static let unknownKidReloadInterval = Duration.seconds(5)
+
+    /// The keys in use: JWTKit's collection, their activation times and the public JWKS.
+    private struct KeyRing: Sendable {
+        var keys: JWTKeyCollection
+        var activations: [String: Date]
+        var jwks: JWKS
+    }
+
+    /// Where asymmetric keys come from.
+    private struct KeySource: Sendable {
+        var store: any SigningKeyStore
+        var sealer: SigningKeySealer
+    }
 
     /// Loads the signing keys of the configured algorithm from `store`, generating and storing one if there is none.
     /// Private keys rest sealed under the KEK; keys stored in the clear by an earlier version are sealed now.
@@ -31,44 +49,89 @@ public struct TokenIssuer: Sendable {
         sealer: SigningKeySealer,
         now: Date = Date()
     ) async throws -> TokenIssuer {
-        let keys = JWTKeyCollection()
         if configuration.algorithm == .hs256 {
             guard let secret = configuration.hmacSecret else { throw AuthError(.internalError, "HS256 needs a secret") }
             // The kid names the secret without revealing it, so a changed secret gets a new kid.
             let kid = Base64URL.encode(Data(SHA256.hash(data: Data(secret.utf8))).prefix(12))
+            let keys = JWTKeyCollection()
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
-            return TokenIssuer(configuration: configuration, jwks: JWKS(keys: []), keys: keys, signingKid: kid, knownKids: [kid])
+            return TokenIssuer(
+                configuration: configuration,
+                source: nil,
+                ring: KeyRing(keys: keys, activations: [kid: .distantPast], jwks: JWKS(keys: []))
+            )
         }
         let algorithm = configuration.algorithm
-        let stored = try await store.signingKeys(algorithm: algorithm) { try sealer.seal(SigningKey.generate(algorithm, now: now)) }
-        var publicKeys: [JWK] = []
-        for key in stored {
-            let opened: SigningKey
-            if sealer.isSealed(key) {
-                opened = try sealer.open(key)
-            } else {
-                opened = key
-                try await store.replacePrivateKey(kid: key.kid, with: try sealer.seal(key).privateKey)
-            }
-            publicKeys.append(try await opened.register(in: keys))
-        }
-        // Every instance signs with the oldest key, so all agree once keys are rotated in.
-        let signingKid = stored.min { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }!.kid
-        return TokenIssuer(
-            configuration: configuration,
-            jwks: JWKS(keys: publicKeys),
-            keys: keys,
-            signingKid: signingKid,
-            knownKids: Set(stored.map(\.kid))
-        )
+        let source = KeySource(store: store, sealer: sealer)
+        _ = try await store.signingKeys(algorithm: algorithm) { try sealer.seal(SigningKey.generate(algorithm, now: now)) }
+        return TokenIssuer(configuration: configuration, source: source, ring: try await Self.ring(from: source, algorithm: algorithm))
     }
 
-    private init(configuration: TokenConfiguration, jwks: JWKS, keys: JWTKeyCollection, signingKid: String, knownKids: Set<String>) {
+    private init(configuration: TokenConfiguration, source: KeySource?, ring: KeyRing) {
         self.configuration = configuration
-        self.jwks = jwks
-        self.keys = keys
-        self.signingKid = signingKid
-        self.knownKids = knownKids
+        self.source = Mutex(source)
+        self.ring = Mutex(ring)
+    }
+
+    /// Later reloads read `store`: start-up may load the keys through a pool that does not outlive it (PostgreSQL).
+    public func reloadKeys(from store: any SigningKeyStore) {
+        source.withLock { $0?.store = store }
+    }
+
+    private static func ring(from source: KeySource, algorithm: SigningAlgorithm) async throws -> KeyRing {
+        let keys = JWTKeyCollection()
+        var activations: [String: Date] = [:]
+        var publicKeys: [JWK] = []
+        for key in try await source.store.signingKeys(algorithm: algorithm, creatingIfNone: { throw AuthError(.internalError, "no signing key") }) {
+            let opened: SigningKey
+            if source.sealer.isSealed(key) {
+                opened = try source.sealer.open(key)
+            } else {
+                opened = key
+                try await source.store.replacePrivateKey(kid: key.kid, with: try source.sealer.seal(key).privateKey)
+            }
+            publicKeys.append(try await opened.register(in: keys))
+            activations[key.kid] = key.activatesAt
+        }
+        return KeyRing(keys: keys, activations: activations, jwks: JWKS(keys: publicKeys))
+    }
+
+    /// Reads the key set again; a retired key's tokens are refused from then on.
+    public func reload() async throws {
+        guard let source = source.withLock({ $0 }) else { return }
+        let fresh = try await Self.ring(from: source, algorithm: configuration.algorithm)
+        let dropped = ring.withLock { ring in
+            let dropped = !Set(ring.activations.keys).isSubset(of: fresh.activations.keys)
+            ring = fresh
+            return dropped
+        }
+        if dropped { cache.removeAll() }
+    }
+
+    /// The public keys of every key that may have signed a live token (empty for HS256).
+    public var jwks: JWKS { ring.withLock { $0.jwks } }
+
+    /// The key that signs at `now`: the newest whose activation has come (the oldest, while none has).
+    func signingKid(now: Date) -> String {
+        ring.withLock { ring in
+            let ordered = ring.activations.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+            return (ordered.last { $0.value <= now } ?? ordered.first)!.key
+        }
+    }
+
+    /// Whether `kid` names a key in use, reloading once for an unknown one (at most every `unknownKidReloadInterval`).
+    private func knows(_ kid: String) async -> Bool {
+        if ring.withLock({ $0.activations[kid] != nil }) { return true }
+        guard source.withLock({ $0 != nil }) else { return false }
+        let now = ContinuousClock.now
+        let mayReload = lastUnknownKidReload.withLock { last in
+            guard last.map({ now - $0 >= Self.unknownKidReloadInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard mayReload else { return false }
+        try? await reload()
+        return ring.withLock { $0.activations[kid] != nil }
     }
 
     /// A signed access token for `user` in session `sessionID`.
@@ -84,7 +147,8 @@ public struct TokenIssuer: Sendable {
             exp: issuedAt + Int64(configuration.accessTokenTTL),
             jti: RandomToken.make(bytes: 16)
         )
-        return try await keys.sign(claims, kid: JWKIdentifier(string: signingKid))
+        let keys = ring.withLock { $0.keys }
+        return try await keys.sign(claims, kid: JWKIdentifier(string: signingKid(now: now)))
     }
 
     /// How far in the future `iat` and `nbf` may be: instances' clocks differ a little.
@@ -102,11 +166,11 @@ public struct TokenIssuer: Sendable {
             let (header, _, signature) = try? parser.parse(bytes, as: AccessTokenClaims.self),
             !signature.isEmpty,
             header.alg == configuration.algorithm.rawValue,
-            let kid = header.kid, knownKids.contains(kid)
+            let kid = header.kid, await knows(kid)
         else { throw AuthError.tokenInvalid }
         let claims: AccessTokenClaims
         do {
-            claims = try await keys.verify(bytes, as: AccessTokenClaims.self)
+            claims = try await ring.withLock { $0.keys }.verify(bytes, as: AccessTokenClaims.self)
         } catch {
             throw AuthError.tokenInvalid
         }

@@ -21,4 +21,9 @@ final class VerifiedTokenCache: Sendable {
             entries[token] = verified
         }
     }
+
+    /// Forgets every token: after a key was retired, tokens it signed must be checked again (and refused).
+    func removeAll() {
+        entries.withLock { $0.removeAll() }
+    }
 }

@@ -125,6 +125,15 @@ enum PostgresMigrations {
             ],
             nil
         ),
+        (
+            "0008_signing_key_rotation",
+            [
+                "ALTER TABLE signing_keys ADD COLUMN activates_at timestamptz",
+                "ALTER TABLE signing_keys ADD COLUMN retired_at timestamptz",
+                "UPDATE signing_keys SET activates_at = created_at",
+            ],
+            nil
+        ),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -60,7 +60,9 @@ extension SigningKey {
             kid: try row.value("kid"),
             algorithm: SigningAlgorithm(rawValue: try row.value("algorithm")) ?? .eddsa,
             privateKey: try row.value("private_key"),
-            createdAt: try row.value("created_at")
+            createdAt: try row.value("created_at"),
+            activatesAt: try row.value("activates_at"),
+            retiredAt: try row.value("retired_at")
         )
     }
 }

@@ -10,16 +10,10 @@ struct PostgresSigningKeyStore: SigningKeyStore {
         let logger = executor.logger
         return try await executor.transaction { connection in
             _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey + 1))", logger: logger)
-            let query: PostgresQuery = "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) ORDER BY created_at, kid"
+            let query: PostgresQuery =
+                "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) AND retired_at IS NULL ORDER BY created_at, kid"
             if try await connection.rows(query, logger: logger).isEmpty {
-                let key = try makeKey()
-                _ = try await connection.rows(
-                    """
-                    INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
-                    VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt))
-                    """,
-                    logger: logger
-                )
+                _ = try await connection.rows(insertQuery(try makeKey()), logger: logger)
             }
             return try await connection.rows(query, logger: logger).map { try SigningKey(row: $0) }
         }
@@ -28,4 +22,23 @@ struct PostgresSigningKeyStore: SigningKeyStore {
     func replacePrivateKey(kid: String, with privateKey: String) async throws {
         try await executor.execute("UPDATE signing_keys SET private_key = \(privateKey) WHERE kid = \(kid)")
     }
+
+    func allSigningKeys() async throws -> [SigningKey] {
+        try await executor.rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map { try SigningKey(row: $0) }
+    }
+
+    func addSigningKey(_ key: SigningKey) async throws {
+        try await executor.execute(insertQuery(key))
+    }
+
+    func retireSigningKey(kid: String, now: Date) async throws -> Bool {
+        try await !executor.rows("UPDATE signing_keys SET retired_at = \(now) WHERE kid = \(kid) AND retired_at IS NULL RETURNING kid").isEmpty
+    }
+}
+
+private func insertQuery(_ key: SigningKey) -> PostgresQuery {
+    """
+    INSERT INTO signing_keys (kid, algorithm, private_key, created_at, activates_at)
+    VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt), \(key.activatesAt))
+    """
 }

@@ -119,6 +119,16 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Signing-key rotation: a key signs from `activates_at` (NULL: since its creation) until retired.
+        migrator.registerMigration("0008_signing_key_rotation") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE signing_keys ADD COLUMN activates_at DATETIME;
+                    ALTER TABLE signing_keys ADD COLUMN retired_at DATETIME;
+                    UPDATE signing_keys SET activates_at = created_at;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -70,7 +70,9 @@ extension SigningKey {
             kid: row["kid"],
             algorithm: SigningAlgorithm(rawValue: row["algorithm"]) ?? .eddsa,
             privateKey: row["private_key"],
-            createdAt: row["created_at"]
+            createdAt: row["created_at"],
+            activatesAt: row["activates_at"],
+            retiredAt: row["retired_at"]
         )
     }
 }

@@ -8,21 +8,39 @@ struct SQLiteSigningKeyStore: SigningKeyStore {
     /// One write transaction: SQLite's single writer makes check-and-insert atomic, across processes too.
     func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey] {
         try await writer.write { db in
-            let query: SQL = "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) ORDER BY created_at, kid"
-            if try db.rows(query).isEmpty {
-                let key = try makeKey()
-                try db.run(
-                    """
-                    INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
-                    VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt))
-                    """
-                )
-            }
+            let query: SQL = "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) AND retired_at IS NULL ORDER BY created_at, kid"
+            if try db.rows(query).isEmpty { try db.insert(try makeKey()) }
             return try db.rows(query).map(SigningKey.init(row:))
         }
     }
 
     func replacePrivateKey(kid: String, with privateKey: String) async throws {
         try await writer.write { db in try db.run("UPDATE signing_keys SET private_key = \(privateKey) WHERE kid = \(kid)") }
+    }
+
+    func allSigningKeys() async throws -> [SigningKey] {
+        try await writer.read { db in try db.rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map(SigningKey.init(row:)) }
+    }
+
+    func addSigningKey(_ key: SigningKey) async throws {
+        try await writer.write { db in try db.insert(key) }
+    }
+
+    func retireSigningKey(kid: String, now: Date) async throws -> Bool {
+        try await writer.write { db in
+            try db.run("UPDATE signing_keys SET retired_at = \(now) WHERE kid = \(kid) AND retired_at IS NULL")
+            return db.changesCount > 0
+        }
+    }
+}
+
+extension GRDB.Database {
+    fileprivate func insert(_ key: SigningKey) throws {
+        try run(
+            """
+            INSERT INTO signing_keys (kid, algorithm, private_key, created_at, activates_at)
+            VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt), \(key.activatesAt))
+            """
+        )
     }
 }

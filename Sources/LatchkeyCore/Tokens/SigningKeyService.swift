@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+
+/// Signing-key rotation, for `latchkey keys`: a rotated-in key is published at once and signs after the activation
+/// delay; a retired key is dropped, and tokens it signed are refused (every instance sees both on its next reload).
+public struct SigningKeyService: Sendable {
+    let store: any SigningKeyStore
+    let sealer: SigningKeySealer
+    let configuration: TokenConfiguration
+
+    public init(store: any SigningKeyStore, sealer: SigningKeySealer, configuration: TokenConfiguration) {
+        self.store = store
+        self.sealer = sealer
+        self.configuration = configuration
+    }
+
+    /// Every key, retired ones too, oldest first; private keys stay sealed.
+    public func list() async throws -> [SigningKey] {
+        try await store.allSigningKeys()
+    }
+
+    /// The key that signs now for the configured algorithm: the newest whose activation has come.
+    public func signingKey(now: Date = Date()) async throws -> SigningKey? {
+        try await store.allSigningKeys().filter { $0.algorithm == configuration.algorithm && $0.retiredAt == nil }
+            .sorted { ($0.activatesAt, $0.kid) < ($1.activatesAt, $1.kid) }.last { $0.activatesAt <= now }
+    }
+
+    /// Adds a key of `algorithm` (default: the configured one) that signs after `keyActivationDelay`.
+    public func rotate(algorithm: SigningAlgorithm? = nil, logger: Logger, now: Date = Date()) async throws -> SigningKey {
+        let algorithm = algorithm ?? configuration.algorithm
+        guard algorithm != .hs256 else {
+            throw AuthError.validation(field: "algorithm", "HS256 keys come from LATCHKEY_JWT_SECRET; change the secret instead")
+        }
+        let activatesAt = now.addingTimeInterval(Double(configuration.keyActivationDelay))
+        let key = try sealer.seal(SigningKey.generate(algorithm, now: now, activatesAt: activatesAt))
+        try await store.addSigningKey(key)
+        logger.notice("signing key rotated in", metadata: ["event": "key.rotated", "kid": "\(key.kid)", "activatesAt": "\(activatesAt)"])
+        return key
+    }
+
+    /// Retires a key; refused for the key that signs now (rotate first, and retire it once its tokens have expired).
+    public func retire(kid: String, logger: Logger, now: Date = Date()) async throws {
+        if try await signingKey(now: now)?.kid == kid {
+            throw AuthError.validation(field: "kid", "is the signing key; rotate a new key in first")
+        }
+        guard try await store.retireSigningKey(kid: kid, now: now) else { throw AuthError(.notFound, "No live signing key has the kid \(kid)") }
+        logger.notice("signing key retired", metadata: ["event": "key.retired", "kid": "\(kid)"])
+    }
+}

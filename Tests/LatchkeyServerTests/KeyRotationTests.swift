@@ -1,0 +1,98 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LatchkeyAPI
+import LatchkeyCore
+import LatchkeyServer
+import Logging
+import Testing
+
+/// Signing-key rotation while the server runs: `keys rotate` and `keys retire` act on the database, the server picks
+/// them up on its reload interval, or at once for a token whose `kid` it does not know yet.
+@Suite struct KeyRotationTests {
+    static let logger = Logger(label: "test")
+
+    /// The services a `latchkey keys …` command uses, on the app's database, with extra settings.
+    static func command(_ app: TestApp, _ settings: [String: String] = [:]) async throws -> LatchkeyServices {
+        let reader = TestApp(app.environment.merging(settings) { $1 }, database: app.database).reader
+        return try await LatchkeyServices.open(reader: reader.latchkey, databaseURL: app.database.url, logger: logger)
+    }
+
+    static func kid(of token: String) throws -> String {
+        let header = String(token.split(separator: ".")[0])
+        let padded = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            .padding(toLength: (header.count + 3) / 4 * 4, withPad: "=", startingAt: 0)
+        let json = try JSONSerialization.jsonObject(with: try #require(Data(base64Encoded: padded))) as? [String: Any]
+        return try #require(json?["kid"] as? String)
+    }
+
+    static func jwksKids(_ client: Client) async throws -> Set<String> {
+        let keys = try #require(try await client.request(.get, "/.well-known/jwks.json").json["keys"] as? [[String: Any]])
+        return Set(keys.compactMap { $0["kid"] as? String })
+    }
+
+    /// Polls until `condition` holds (the server reloads every second here), for at most 10 s.
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<100 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test func rotateThenRetireWithoutAFailedRequest() async throws {
+        let app = TestApp(["LATCHKEY_KEY_RELOAD_INTERVAL": "1s"])
+        try await app.run { client in
+            let email = "keys-\(UUID())@example.com".lowercased()
+            let first = try await client.register(email: email)
+            let oldKid = try Self.kid(of: first.accessToken!)
+            let keys = try await Self.command(app)
+            try await keys.whileConnected {
+                // Published at once, signing only after the activation delay (5 minutes by default).
+                let pending = try await keys.keys.rotate(logger: Self.logger)
+                #expect(try await Self.eventually { try await Self.jwksKids(client) == [oldKid, pending.kid] })
+                let meanwhile = try await client.login(email: email).decode(TokenPairResponse.self)
+                #expect(try Self.kid(of: meanwhile.accessToken) == oldKid)
+
+                let immediate = try await Self.command(app, ["LATCHKEY_KEY_ACTIVATION_DELAY": "0"])
+                let active = try await immediate.whileConnected { try await immediate.keys.rotate(logger: Self.logger) }
+                #expect(try await Self.eventually { try await Self.jwksKids(client).contains(active.kid) })
+                let fresh = try await client.login(email: email).decode(TokenPairResponse.self)
+                #expect(try Self.kid(of: fresh.accessToken) == active.kid)
+                // Tokens of both keys verify.
+                #expect(try await client.request(.get, "/auth/me", bearer: first.accessToken!).status == .ok)
+                #expect(try await client.request(.get, "/auth/me", bearer: fresh.accessToken).status == .ok)
+
+                // The signing key cannot be retired; the old one can, and its tokens are refused from then on.
+                await #expect(throws: AuthError.self) { try await keys.keys.retire(kid: active.kid, logger: Self.logger) }
+                await #expect(throws: AuthError.self) { try await keys.keys.retire(kid: "unknown", logger: Self.logger) }
+                try await keys.keys.retire(kid: oldKid, logger: Self.logger)
+                #expect(try await Self.eventually { try await !Self.jwksKids(client).contains(oldKid) })
+                #expect(try await client.request(.get, "/auth/me", bearer: first.accessToken!).error?.error == .tokenInvalid)
+                #expect(try await client.request(.get, "/auth/me", bearer: fresh.accessToken).status == .ok)
+            }
+        }
+    }
+
+    @Test func aTokenOfAKeyNotYetLoadedMakesTheServerReloadOnce() async throws {
+        // No interval reload during the test: only the unknown kid can make the server look.
+        let app = TestApp(["LATCHKEY_KEY_RELOAD_INTERVAL": "1h"])
+        try await app.run { client in
+            let email = "unknown-kid-\(UUID())@example.com".lowercased()
+            let pair = try await client.register(email: email)
+            let other = try await Self.command(app, ["LATCHKEY_KEY_ACTIVATION_DELAY": "0"])
+            try await other.whileConnected {
+                let key = try await other.keys.rotate(logger: Self.logger)
+                // Another instance that already knows the new key signs a token for the same session.
+                try await other.issuer.reload()
+                let user = try #require(try await other.accounts.account(email: email))
+                let sessionID = try await other.sessions.authenticate(accessToken: pair.accessToken!).sessionID
+                let token = try await other.issuer.issue(for: user, sessionID: sessionID, now: Date())
+                #expect(try Self.kid(of: token) == key.kid)
+                #expect(try await client.request(.get, "/auth/me", bearer: token).status == .ok)
+                #expect(try await Self.jwksKids(client).contains(key.kid))
+            }
+        }
+    }
+}
