@@ -73,7 +73,7 @@ public func buildApplication(
                 purgeInterval: .seconds(min(mail.retention, 3600)),
                 logger: logger
             ),
-            PeriodicService(name: "cleanup", interval: .seconds(server.cleanupInterval), logger: logger) { [cleanup = Cleanup(database: database)] in
+            PeriodicService(name: "cleanup", interval: .seconds(server.cleanupInterval), logger: logger) { [cleanup = services.cleanup] in
                 try await cleanup.run(logger: logger)
             },
             PeriodicService(name: "signing key reload", interval: .seconds(services.tokens.keyReloadInterval), logger: logger) {

@@ -18,6 +18,7 @@ public struct LatchkeyServices: Sendable {
     public let accounts: AccountService
     public let admin: AdminService
     public let keys: SigningKeyService
+    public let cleanup: Cleanup
     let opened: OpenedDatabase
     let tokens: TokenConfiguration
     let mail: MailConfiguration
@@ -64,6 +65,7 @@ public struct LatchkeyServices: Sendable {
                 sealer: SigningKeySealer(keyEncryptionKey: opened.keyEncryptionKey),
                 configuration: tokens
             ),
+            cleanup: Cleanup(database: database, mailRetention: mail.retention),
             opened: opened,
             tokens: tokens,
             mail: mail,

@@ -6,7 +6,7 @@ struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latchkey",
         abstract: "An authentication server: accounts, JWT access tokens, rotating refresh tokens.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self, KeysCommand.self, BcryptCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, CleanupCommand.self, UsersCommand.self, KeysCommand.self, BcryptCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

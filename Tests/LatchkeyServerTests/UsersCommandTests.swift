@@ -97,6 +97,22 @@ import Testing
         #expect(table.contains("retired") && table.hasPrefix("KID"))
     }
 
+    @Test func cleanupDeletesEndedSessionsOnce() async throws {
+        let app = TestApp()
+        try await app.run { client in
+            let pair = try await client.register()
+            #expect(try await client.request(.post, "/auth/logout", json: ["refreshToken": pair.refreshToken!]).status == .noContent)
+        }
+        // Ended sessions are kept a day: none goes yet.
+        let first = try Self.latchkey(["cleanup", "--json"], database: app.database)
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try #require(first.objects.first)
+        #expect(Set(report.keys) == ["sessions", "emailTokens", "mails", "rateLimitCounters"])
+        #expect(report["sessions"] as? Int == 0)
+        let table = try Self.latchkey(["cleanup"], database: app.database)
+        #expect(table.status == 0 && table.stdout.hasPrefix("DELETED") && table.stdout.contains("sessions"))
+    }
+
     @Test func badConfigurationExits78() throws {
         let run = try Self.latchkey(["users", "list"], database: TestDatabase(), environment: ["LATCHKEY_BCRYPT_COST": "99"])
         #expect(run.status == 78)

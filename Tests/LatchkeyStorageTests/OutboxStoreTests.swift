@@ -105,11 +105,13 @@ extension StoreConformanceTests {
             try await store.outbox.markSent(sentLate.id, now: now.plus(10))
             try await store.outbox.markRetry(retrying.id, nextAttemptAt: now.plus(3), error: "421")
 
-            #expect(try await store.outbox.purge(before: now.plus(5)) == 2)
+            // In batches of at most `limit`.
+            #expect(try await store.outbox.purge(before: now.plus(5), limit: 1) == 1)
+            #expect(try await store.outbox.purge(before: now.plus(5), limit: 10) == 1)
             #expect(try await store.outboxIDs() == Set([sentLate, retrying, pending].map(\.id)))
-            #expect(try await store.outbox.purge(before: now.plus(5)) == 0)
+            #expect(try await store.outbox.purge(before: now.plus(5), limit: 10) == 0)
             // Mails still to be delivered are never purged, however old.
-            #expect(try await store.outbox.purge(before: now.plus(86_400)) == 1)
+            #expect(try await store.outbox.purge(before: now.plus(86_400), limit: 10) == 1)
             #expect(try await store.outboxIDs() == Set([retrying, pending].map(\.id)))
         }
     }

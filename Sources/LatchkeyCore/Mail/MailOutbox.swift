@@ -34,7 +34,7 @@ public struct MailOutbox: Sendable {
     }
 
     public func purgeOld(now: Date = Date()) async throws {
-        let purged = try await store.purge(before: now.addingTimeInterval(-Double(configuration.retention)))
+        let purged = try await store.purge(before: now.addingTimeInterval(-Double(configuration.retention)), limit: Int.max)
         if purged > 0 { logger.info("outbox cleaned", metadata: ["purged": "\(purged)"]) }
     }
 

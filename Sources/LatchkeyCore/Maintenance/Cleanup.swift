@@ -1,30 +1,67 @@
 import Foundation
 import Logging
 
+/// What one cleanup run deleted.
+public struct CleanupReport: Sendable, Equatable, Codable {
+    public var sessions = 0
+    public var emailTokens = 0
+    public var mails = 0
+    public var rateLimitCounters = 0
+
+    public init() {}
+
+    public var total: Int { sessions + emailTokens + mails + rateLimitCounters }
+}
+
 /// Deletes what is no longer needed, in batches of at most `batchSize` rows so that no statement holds locks for
-/// long. Several instances may run it at once: each batch deletes whatever rows are spent when it runs.
+/// long: sessions that ended (expired or revoked) more than `sessionMemory` ago with their refresh tokens, used or
+/// expired emailed tokens, sent and failed mails past the retention, spent rate-limit counters. Several instances may
+/// run it at once: each batch deletes rows no other batch holds.
 public struct Cleanup: Sendable {
     let database: any StorageBackend
+    /// Seconds that sent and failed mails are kept (`LATCHKEY_MAIL_RETENTION`).
+    let mailRetention: Int
     static let batchSize = 1000
+    /// Ended sessions are kept a day, so that a late refresh still finds them (and is told the session ended).
+    static let sessionMemory: TimeInterval = 86400
 
-    public init(database: any StorageBackend) {
+    public init(database: any StorageBackend, mailRetention: Int) {
         self.database = database
+        self.mailRetention = mailRetention
     }
 
-    /// Runs until nothing is left to delete; returns how many rows went.
+    /// Runs until nothing is left to delete.
     @discardableResult
-    public func run(now: Date = Date(), logger: Logger) async throws -> Int {
+    public func run(now: Date = Date(), logger: Logger) async throws -> CleanupReport {
+        var report = CleanupReport()
+        report.sessions = try await batches {
+            try await database.sessions.deleteEnded(before: now.addingTimeInterval(-Self.sessionMemory), limit: $0)
+        }
+        report.emailTokens = try await batches { try await database.emailTokens.deleteSpent(now: now, limit: $0) }
+        report.mails = try await batches { try await database.outbox.purge(before: now.addingTimeInterval(-Double(mailRetention)), limit: $0) }
+        report.rateLimitCounters = try await batches {
+            try await database.rateLimits.deleteSpent(now: now, forgetBefore: now.addingTimeInterval(-LoginThrottle.memory), limit: $0)
+        }
+        if report.total > 0 {
+            logger.info(
+                "cleanup",
+                metadata: [
+                    "event": "cleanup", "sessions": "\(report.sessions)", "emailTokens": "\(report.emailTokens)", "mails": "\(report.mails)",
+                    "rateLimitCounters": "\(report.rateLimitCounters)",
+                ]
+            )
+        }
+        return report
+    }
+
+    /// Deletes batch after batch until one comes back less than half full.
+    private func batches(_ delete: (Int) async throws -> Int) async throws -> Int {
         var deleted = 0
         while !Task.isCancelled {
-            let batch = try await database.rateLimits.deleteSpent(
-                now: now,
-                forgetBefore: now.addingTimeInterval(-LoginThrottle.memory),
-                limit: Self.batchSize
-            )
+            let batch = try await delete(Self.batchSize)
             deleted += batch
             if batch < Self.batchSize / 2 { break }
         }
-        if deleted > 0 { logger.info("cleanup", metadata: ["event": "cleanup", "rateLimitRows": "\(deleted)"]) }
         return deleted
     }
 }

@@ -39,6 +39,9 @@ public protocol SessionStore: Sendable {
     /// Revokes the session the refresh token belongs to, whatever its state; unknown tokens are ignored.
     func revokeSession(refreshTokenHash: Data, now: Date) async throws
     func revokeAllSessions(userID: UUID, now: Date) async throws
+    /// Deletes up to `limit` sessions that expired or were revoked before `before`, with their refresh tokens; returns how
+    /// many sessions went. Concurrent callers (other instances) delete disjoint batches.
+    func deleteEnded(before: Date, limit: Int) async throws -> Int
 }
 
 /// Single-use tokens sent by mail, and the outbox that carries them.
@@ -52,6 +55,8 @@ public protocol EmailTokenStore: Sendable {
     /// In one transaction: uses the reset token, voids the user's other reset tokens, sets the password,
     /// revokes every session and queues the notice. False when the token is not usable.
     func resetPassword(tokenHash: Data, passwordHash: String, notice: SealedMail, now: Date) async throws -> Bool
+    /// Deletes up to `limit` used or expired tokens; returns how many.
+    func deleteSpent(now: Date, limit: Int) async throws -> Int
 }
 
 /// Mails waiting for delivery. Claims are leases, so several instances never send one mail at the same time.
@@ -62,8 +67,8 @@ public protocol OutboxStore: Sendable {
     func markSent(_ id: UUID, now: Date) async throws
     func markRetry(_ id: UUID, nextAttemptAt: Date, error: String) async throws
     func markFailed(_ id: UUID, now: Date, error: String) async throws
-    /// Deletes delivered and failed mails older than `before`; returns how many.
-    func purge(before: Date) async throws -> Int
+    /// Deletes up to `limit` delivered and failed mails older than `before`; returns how many.
+    func purge(before: Date, limit: Int) async throws -> Int
 }
 
 /// Asymmetric signing keys, shared by every instance on the database.

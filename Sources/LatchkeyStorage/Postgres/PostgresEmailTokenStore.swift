@@ -46,4 +46,15 @@ struct PostgresEmailTokenStore: EmailTokenStore {
             return true
         }
     }
+
+    func deleteSpent(now: Date, limit: Int) async throws -> Int {
+        try await executor.rows(
+            """
+            DELETE FROM email_tokens WHERE token_hash IN (
+                SELECT token_hash FROM email_tokens WHERE used_at IS NOT NULL OR expires_at < \(now) LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            )
+            RETURNING 1
+            """
+        ).count
+    }
 }

@@ -134,6 +134,17 @@ enum PostgresMigrations {
             ],
             nil
         ),
+        (
+            "0009_cleanup_indexes",
+            [
+                "CREATE INDEX sessions_expires_at ON sessions(expires_at)",
+                "CREATE INDEX sessions_revoked_at ON sessions(revoked_at) WHERE revoked_at IS NOT NULL",
+                "CREATE INDEX email_tokens_expires_at ON email_tokens(expires_at)",
+                "CREATE INDEX email_tokens_used_at ON email_tokens(used_at) WHERE used_at IS NOT NULL",
+                "CREATE INDEX mail_outbox_done_at ON mail_outbox((coalesce(sent_at, failed_at)))",
+            ],
+            nil
+        ),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -51,7 +51,14 @@ struct PostgresOutboxStore: OutboxStore {
         )
     }
 
-    func purge(before: Date) async throws -> Int {
-        try await executor.rows("DELETE FROM mail_outbox WHERE coalesce(sent_at, failed_at) < \(before) RETURNING id").count
+    func purge(before: Date, limit: Int) async throws -> Int {
+        try await executor.rows(
+            """
+            DELETE FROM mail_outbox WHERE id IN (
+                SELECT id FROM mail_outbox WHERE coalesce(sent_at, failed_at) < \(before) LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            )
+            RETURNING id
+            """
+        ).count
     }
 }

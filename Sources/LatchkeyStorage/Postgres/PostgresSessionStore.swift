@@ -77,6 +77,20 @@ struct PostgresSessionStore: SessionStore {
     func revokeAllSessions(userID: UUID, now: Date) async throws {
         try await executor.execute(.revokeSessions(userID: userID, now: now))
     }
+
+    /// One statement: the batch is locked (skipping rows another instance is deleting), its refresh tokens go, then it.
+    func deleteEnded(before: Date, limit: Int) async throws -> Int {
+        try await executor.rows(
+            """
+            WITH ended AS (
+                SELECT id FROM sessions WHERE expires_at < \(before) OR revoked_at < \(before) LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            ), tokens AS (
+                DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM ended)
+            )
+            DELETE FROM sessions WHERE id IN (SELECT id FROM ended) RETURNING 1
+            """
+        ).count
+    }
 }
 
 // The statements of every login, refresh and authenticated request, prepared once per connection.

@@ -29,4 +29,17 @@ struct SQLiteEmailTokenStore: EmailTokenStore {
             return true
         }
     }
+
+    func deleteSpent(now: Date, limit: Int) async throws -> Int {
+        try await writer.write { db in
+            try db.run(
+                """
+                DELETE FROM email_tokens WHERE token_hash IN (
+                    SELECT token_hash FROM email_tokens WHERE used_at IS NOT NULL OR expires_at < \(now) LIMIT \(limit)
+                )
+                """
+            )
+            return db.changesCount
+        }
+    }
 }

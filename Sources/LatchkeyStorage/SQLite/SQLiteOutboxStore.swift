@@ -58,9 +58,11 @@ struct SQLiteOutboxStore: OutboxStore {
         }
     }
 
-    func purge(before: Date) async throws -> Int {
+    func purge(before: Date, limit: Int) async throws -> Int {
         try await writer.write { db in
-            try db.run("DELETE FROM mail_outbox WHERE coalesce(sent_at, failed_at) < \(before)")
+            try db.run(
+                "DELETE FROM mail_outbox WHERE id IN (SELECT id FROM mail_outbox WHERE coalesce(sent_at, failed_at) < \(before) LIMIT \(limit))"
+            )
             return db.changesCount
         }
     }

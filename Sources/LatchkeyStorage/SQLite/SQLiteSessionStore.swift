@@ -158,4 +158,14 @@ struct SQLiteSessionStore: SessionStore {
     func revokeAllSessions(userID: UUID, now: Date) async throws {
         try await writer.write { db in try db.revokeSessions(userID: userID, now: now) }
     }
+
+    func deleteEnded(before: Date, limit: Int) async throws -> Int {
+        try await writer.write { db in
+            let ids = try db.rows("SELECT id FROM sessions WHERE expires_at < \(before) OR revoked_at < \(before) LIMIT \(limit)")
+                .map { $0["id"] as String }
+            try db.run("DELETE FROM refresh_tokens WHERE session_id IN \(ids)")
+            try db.run("DELETE FROM sessions WHERE id IN \(ids)")
+            return ids.count
+        }
+    }
 }
