@@ -10,7 +10,7 @@ struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
         abstract: "List, show, create and change accounts.",
-        subcommands: [List.self, Show.self, Create.self, Promote.self, Demote.self, Disable.self, Enable.self]
+        subcommands: [List.self, Show.self, Create.self, Promote.self, Demote.self, Disable.self, Enable.self, Import.self]
     )
 
     /// Options of every `users` command.
@@ -70,6 +70,75 @@ struct UsersCommand: AsyncParsableCommand {
                 let account = NewAccount(email: email, password: password, name: name, role: admin ? .admin : .user, emailVerified: verified)
                 let user = try await services.accounts.createAccount(account, logger: Logger(label: "latchkey"))
                 output.print([try await services.admin.user(id: user.id)])
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import accounts with their bcrypt hashes from JSON lines: {email, name, passwordHash, emailVerified?, role?}.",
+            discussion: """
+                Hashes $2a$, $2b$ and $2y$ of cost 4 to 16 are taken as they are and replaced by one at LATCHKEY_BCRYPT_COST at the \
+                account's next successful login. Emails that have an account are skipped, so running it twice is safe. Bad lines are \
+                named on stderr and the exit status is 1; the good ones are imported all the same.
+                """
+        )
+        @OptionGroup var output: Output
+        @Argument(help: "A file of JSON lines, or - for standard input.") var file: String
+
+        struct Line: Decodable {
+            var email: String
+            var name: String
+            var passwordHash: String
+            var emailVerified: Bool?
+            var role: String?
+        }
+
+        func run() async throws {
+            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
+            guard let data else {
+                FileHandle.standardError.write(Data("latchkey: cannot read \(file).\n".utf8))
+                throw ExitCode(1)
+            }
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            try await output.options.withServices { services in
+                var (imported, skipped, invalid) = (0, 0, 0)
+                let logger = Logger(label: "latchkey")
+                for (index, text) in lines.enumerated() where !text.trimmingCharacters(in: .whitespaces).isEmpty {
+                    do {
+                        let line = try JSONDecoder().decode(Line.self, from: Data(text.utf8))
+                        guard let role = User.Role(rawValue: line.role ?? "user") else {
+                            throw AuthError.validation(field: "role", "must be user or admin")
+                        }
+                        let account = ImportedAccount(
+                            email: line.email,
+                            name: line.name,
+                            passwordHash: line.passwordHash,
+                            emailVerified: line.emailVerified ?? false,
+                            role: role
+                        )
+                        switch try await services.accounts.importAccount(account, logger: logger) {
+                        case .imported: imported += 1
+                        case .skipped: skipped += 1
+                        }
+                    } catch let error as AuthError where error.code == .validationError {
+                        invalid += 1
+                        let details = error.details.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+                        FileHandle.standardError.write(Data("latchkey: line \(index + 1): \(details)\n".utf8))
+                    } catch is DecodingError {
+                        invalid += 1
+                        FileHandle.standardError.write(
+                            Data("latchkey: line \(index + 1): not a JSON object with email, name and passwordHash\n".utf8)
+                        )
+                    }
+                    if (index + 1) % 1000 == 0 { FileHandle.standardError.write(Data("latchkey: \(index + 1) of \(lines.count) lines read\n".utf8)) }
+                }
+                if output.json {
+                    print(#"{"imported":\#(imported),"invalid":\#(invalid),"skipped":\#(skipped)}"#)
+                } else {
+                    print("imported \(imported), skipped \(skipped) (the email has an account), invalid \(invalid)")
+                }
+                if invalid > 0 { throw ExitCode(1) }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HummingbirdBcrypt
 import LatchkeyAPI
 import LatchkeyTestSupport
 import Testing
@@ -111,6 +112,54 @@ import Testing
         #expect(report["sessions"] as? Int == 0)
         let table = try Self.latchkey(["cleanup"], database: app.database)
         #expect(table.status == 0 && table.stdout.hasPrefix("DELETED") && table.stdout.contains("sessions"))
+    }
+
+    /// Hashes from a Node or PHP app come over as they are, log in, and are rehashed at the configured cost.
+    @Test func importTakesBcryptHashesOnceAndRehashesAtLogin() async throws {
+        let app = TestApp(["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "true"])
+        let node = Bcrypt.hash("Node#Password1", cost: 5)
+        let php = "$2y$" + Bcrypt.hash("Php#Password1", cost: 6).dropFirst(4)
+        let lines = [
+            #"{"email":"Node@Example.com","name":"Node","passwordHash":"\#(node)","emailVerified":true}"#,
+            #"{"email":"php@example.com","name":"Php","passwordHash":"\#(php)","emailVerified":true,"role":"admin"}"#,
+            #"{"email":"later@example.com","name":"Later","passwordHash":"\#(node)"}"#,
+            "",
+            #"{"email":"weak@example.com","name":"Weak","passwordHash":"$2b$03$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"}"#,
+            #"{"email":"not-an-email","name":"X","passwordHash":"plain"}"#,
+            "{not json",
+        ]
+        let file = FileManager.default.temporaryDirectory.appending(path: "import-\(UUID()).jsonl")
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        let first = try Self.latchkey(["users", "import", file.path, "--json"], database: app.database)
+        #expect(first.status == 1)
+        #expect(first.objects.first?["imported"] as? Int == 3 && first.objects.first?["invalid"] as? Int == 3)
+        #expect(first.stderr.contains("line 5: passwordHash must be a bcrypt hash"))
+        #expect(first.stderr.contains("line 6: email must be a valid email address; passwordHash"))
+        #expect(first.stderr.contains("line 7: not a JSON object"))
+        let again = try Self.latchkey(["users", "import", file.path], database: app.database)
+        #expect(again.stdout == "imported 0, skipped 3 (the email has an account), invalid 3\n")
+
+        try await app.run { client in
+            #expect(try await client.login(email: "node@example.com", password: "Node#Password1").status == .ok)
+            let admin = try await client.login(email: "php@example.com", password: "Php#Password1")
+            #expect(admin.status == .ok)
+            #expect(try await client.login(email: "php@example.com", password: "Php#Password2").status == .unauthorized)
+            #expect(try await client.login(email: "later@example.com", password: "Node#Password1").error?.error == .emailNotVerified)
+            let token = try #require(admin.json["accessToken"] as? String)
+            #expect(try await client.request(.get, "/admin/users", bearer: token).status == .ok)
+        }
+        // Rehashed at the configured cost (4 in tests) by the successful logins, and still the same password.
+        let hashes = try await app.database.rows("SELECT email, password_hash FROM users ORDER BY email")
+        let byEmail = Dictionary(uniqueKeysWithValues: hashes.compactMap { row in row["email"].map { ($0, row["password_hash"] ?? "") } })
+        #expect(byEmail["node@example.com"]?.hasPrefix("$2b$04$") == true)
+        #expect(byEmail["php@example.com"]?.hasPrefix("$2b$04$") == true)
+        #expect(byEmail["later@example.com"] == node)
+        try await app.run { client in
+            let again = try await client.login(email: "php@example.com", password: "Php#Password1")
+            #expect(again.status == .ok)
+        }
     }
 
     @Test func badConfigurationExits78() throws {

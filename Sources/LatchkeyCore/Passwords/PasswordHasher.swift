@@ -57,6 +57,29 @@ public struct PasswordHasher: Sendable {
         }
     }
 
+    /// `hash` as stored for an import, nil when it is not a bcrypt hash of cost 4 to 16. `$2y$` (PHP) and `$2b$` are the
+    /// same algorithm, but HummingbirdBcrypt verifies only `$2a$`/`$2b$`: `$2y$` is stored as `$2b$`.
+    public static func importable(_ hash: String) -> String? {
+        let bytes = Array(hash.utf8)
+        let alphabet = Set("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        guard bytes.count == 60, hash.hasPrefix("$2"), ["a", "b", "y"].contains(Character(UnicodeScalar(bytes[2]))), bytes[3] == UInt8(ascii: "$"),
+            bytes[6] == UInt8(ascii: "$"), let cost = Self.cost(of: hash), (4...16).contains(cost), bytes[7...].allSatisfy(alphabet.contains)
+        else { return nil }
+        return hash.hasPrefix("$2y$") ? "$2b$" + hash.dropFirst(4) : hash
+    }
+
+    /// The cost of a bcrypt hash (`$2b$10$…` is 10).
+    public static func cost(of hash: String) -> Int? {
+        let bytes = Array(hash.utf8)
+        guard bytes.count > 6 else { return nil }
+        return Int(String(decoding: bytes[4...5], as: UTF8.self))
+    }
+
+    /// Whether a stored hash should be replaced at the next successful login: it has another cost than the configured one.
+    public func needsRehash(_ hash: String) -> Bool {
+        Self.cost(of: hash) != cost
+    }
+
     /// Lives as long as the process, like NIO's singletons.
     private static let pool: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 2 * System.coreCount)

@@ -95,7 +95,19 @@ public struct SessionService: Sendable {
         }
         let tokens = try await startSession(for: user, client: client, clearingLoginFailures: reservation.accountKey)
         logger.info("login", metadata: ["event": "login.succeeded", "user": "\(user.id)"])
+        if hasher.needsRehash(user.passwordHash) { await rehash(user, credentials.password, logger: logger) }
         return tokens
+    }
+
+    /// An imported hash, or one from before a cost change, is replaced by one at the configured cost. The login has
+    /// succeeded already: a failure here is only logged, and the next login tries again.
+    private func rehash(_ user: User, _ password: String, logger: Logger) async {
+        do {
+            try await database.users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(password))
+            logger.info("password rehashed at the configured cost", metadata: ["event": "password.rehashed", "user": "\(user.id)"])
+        } catch {
+            logger.warning("password not rehashed", metadata: ["user": "\(user.id)", "error": "\(String(describing: error))"])
+        }
     }
 
     private static let loginFailures = Counter(label: "latchkey_login_failures_total")

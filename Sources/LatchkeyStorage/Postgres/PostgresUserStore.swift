@@ -48,6 +48,10 @@ struct PostgresUserStore: UserStore {
         }
     }
 
+    func updatePasswordHash(userID: UUID, passwordHash: String) async throws {
+        try await executor.execute("UPDATE users SET password_hash = \(passwordHash) WHERE id = \(userID)")
+    }
+
     func softDelete(userID: UUID, now: Date) async throws {
         try await executor.transaction { connection in
             _ = try await connection.rows("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID)", logger: executor.logger)

@@ -41,6 +41,10 @@ struct SQLiteUserStore: UserStore {
         }
     }
 
+    func updatePasswordHash(userID: UUID, passwordHash: String) async throws {
+        try await writer.write { db in try db.run("UPDATE users SET password_hash = \(passwordHash) WHERE id = \(userID.databaseText)") }
+    }
+
     func softDelete(userID: UUID, now: Date) async throws {
         try await writer.write { db in
             try db.run("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID.databaseText)")
