@@ -12,6 +12,7 @@ public struct MailComposer: Sendable {
         guard let directory = Bundle.module.resourceURL?.appending(path: "Mail").path else {
             throw AuthError(.internalError, "mail templates are missing")
         }
+        HTMLEscaping.registered
         self.library = try await MustacheLibrary(directory: directory)
         self.configuration = configuration
         self.sealer = sealer

@@ -34,7 +34,14 @@ public struct MailOutbox: Sendable {
     }
 
     public func purgeOld(now: Date = Date()) async throws {
-        let purged = try await store.purge(before: now.addingTimeInterval(-Double(configuration.retention)), limit: Int.max)
+        let before = now.addingTimeInterval(-Double(configuration.retention))
+        var purged = 0
+        // In batches, like every cleanup: no statement holds locks for long.
+        while !Task.isCancelled {
+            let batch = try await store.purge(before: before, limit: 1000)
+            purged += batch
+            if batch < 1000 { break }
+        }
         if purged > 0 { logger.info("outbox cleaned", metadata: ["purged": "\(purged)"]) }
     }
 

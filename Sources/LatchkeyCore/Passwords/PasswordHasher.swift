@@ -71,7 +71,7 @@ public struct PasswordHasher: Sendable {
     /// The cost of a bcrypt hash (`$2b$10$…` is 10).
     public static func cost(of hash: String) -> Int? {
         let bytes = Array(hash.utf8)
-        guard bytes.count > 6 else { return nil }
+        guard bytes.count > 6, bytes[4...5].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
         return Int(String(decoding: bytes[4...5], as: UTF8.self))
     }
 

@@ -103,7 +103,7 @@ public struct SessionService: Sendable {
     /// succeeded already: a failure here is only logged, and the next login tries again.
     private func rehash(_ user: User, _ password: String, logger: Logger) async {
         do {
-            try await database.users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(password))
+            try await database.users.rehashPassword(userID: user.id, from: user.passwordHash, to: try await hasher.hash(password))
             logger.info("password rehashed at the configured cost", metadata: ["event": "password.rehashed", "user": "\(user.id)"])
         } catch {
             logger.warning("password not rehashed", metadata: ["user": "\(user.id)", "error": "\(String(describing: error))"])

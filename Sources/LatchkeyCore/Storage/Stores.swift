@@ -10,8 +10,9 @@ public protocol UserStore: Sendable {
     /// In one transaction: sets the hash, revokes every session of the user except `keepSessionID`, voids
     /// pending reset tokens and queues the notice mail.
     func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) async throws
-    /// Replaces the hash of the same password (a rehash at another cost); sessions stay.
-    func updatePasswordHash(userID: UUID, passwordHash: String) async throws
+    /// Replaces `old` by a hash of the same password (a rehash at another cost), only while `old` is still stored: a
+    /// password change that came in between wins. Sessions stay.
+    func rehashPassword(userID: UUID, from old: String, to new: String) async throws
     /// Marks the account deleted and revokes all its sessions, in one transaction.
     func softDelete(userID: UUID, now: Date) async throws
     /// Up to `limit` accounts, deleted ones too, newest first (by creation, then id), starting after the account

@@ -21,7 +21,11 @@ public struct SigningKeyService: Sendable {
 
     /// The key that signs now for the configured algorithm: the newest whose activation has come.
     public func signingKey(now: Date = Date()) async throws -> SigningKey? {
-        try await store.allSigningKeys().filter { $0.algorithm == configuration.algorithm && $0.retiredAt == nil }
+        Self.signingKey(among: try await store.allSigningKeys(), algorithm: configuration.algorithm, now: now)
+    }
+
+    static func signingKey(among keys: [SigningKey], algorithm: SigningAlgorithm, now: Date) -> SigningKey? {
+        keys.filter { $0.algorithm == algorithm && $0.retiredAt == nil }
             .sorted { ($0.activatesAt, $0.kid) < ($1.activatesAt, $1.kid) }.last { $0.activatesAt <= now }
     }
 
@@ -38,9 +42,14 @@ public struct SigningKeyService: Sendable {
         return key
     }
 
-    /// Retires a key; refused for the key that signs now (rotate first, and retire it once its tokens have expired).
+    /// Retires a key; refused for the key that signs now for its algorithm, whatever this process is configured with
+    /// (rotate first, and retire it once its tokens have expired), so an instance always keeps a key to sign with.
     public func retire(kid: String, logger: Logger, now: Date = Date()) async throws {
-        if try await signingKey(now: now)?.kid == kid {
+        let keys = try await store.allSigningKeys()
+        guard let key = keys.first(where: { $0.kid == kid && $0.retiredAt == nil }) else {
+            throw AuthError(.notFound, "No live signing key has the kid \(kid)")
+        }
+        guard Self.signingKey(among: keys, algorithm: key.algorithm, now: now)?.kid != kid else {
             throw AuthError.validation(field: "kid", "is the signing key; rotate a new key in first")
         }
         guard try await store.retireSigningKey(kid: kid, now: now) else { throw AuthError(.notFound, "No live signing key has the kid \(kid)") }

@@ -28,12 +28,15 @@ public final class TokenIssuer: Sendable {
     /// A flood of made-up `kid`s costs at most one database read per interval.
     static let unknownKidReloadInterval = Duration.seconds(5)
 
-    /// The keys in use: JWTKit's collection, their activation times and the public JWKS.
+    /// The keys in use: JWTKit's collection, their activation times and the public JWKS; `generation` numbers the
+    /// reload that read them, so a slower, older read never replaces a newer one.
     private struct KeyRing: Sendable {
         var keys: JWTKeyCollection
         var activations: [String: Date]
         var jwks: JWKS
+        var generation: UInt64 = 0
     }
+    private let reloadsStarted = Mutex<UInt64>(0)
 
     /// Where asymmetric keys come from.
     private struct KeySource: Sendable {
@@ -99,8 +102,14 @@ public final class TokenIssuer: Sendable {
     /// Reads the key set again; a retired key's tokens are refused from then on.
     public func reload() async throws {
         guard let source = source.withLock({ $0 }) else { return }
-        let fresh = try await Self.ring(from: source, algorithm: configuration.algorithm)
+        let generation = reloadsStarted.withLock { started in
+            started += 1
+            return started
+        }
+        var fresh = try await Self.ring(from: source, algorithm: configuration.algorithm)
+        fresh.generation = generation
         let dropped = ring.withLock { ring in
+            guard fresh.generation > ring.generation else { return false }
             let dropped = !Set(ring.activations.keys).isSubset(of: fresh.activations.keys)
             ring = fresh
             return dropped
@@ -111,11 +120,12 @@ public final class TokenIssuer: Sendable {
     /// The public keys of every key that may have signed a live token (empty for HS256).
     public var jwks: JWKS { ring.withLock { $0.jwks } }
 
-    /// The key that signs at `now`: the newest whose activation has come (the oldest, while none has).
-    func signingKid(now: Date) -> String {
+    /// The key collection and the key that signs at `now` in it: the newest whose activation has come (the oldest,
+    /// while none has). One look at the ring, so a reload cannot pair one ring's keys with another's kid.
+    private func signer(now: Date) -> (JWTKeyCollection, String) {
         ring.withLock { ring in
             let ordered = ring.activations.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
-            return (ordered.last { $0.value <= now } ?? ordered.first)!.key
+            return (ring.keys, (ordered.last { $0.value <= now } ?? ordered.first)!.key)
         }
     }
 
@@ -147,8 +157,8 @@ public final class TokenIssuer: Sendable {
             exp: issuedAt + Int64(configuration.accessTokenTTL),
             jti: RandomToken.make(bytes: 16)
         )
-        let keys = ring.withLock { $0.keys }
-        return try await keys.sign(claims, kid: JWKIdentifier(string: signingKid(now: now)))
+        let (keys, kid) = signer(now: now)
+        return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 
     /// How far in the future `iat` and `nbf` may be: instances' clocks differ a little.
@@ -157,7 +167,8 @@ public final class TokenIssuer: Sendable {
     /// Verifies signature, `alg`, `kid`, `crit`, `iss`, `aud`, `exp`, `iat`, `nbf` and the lifetime, and that no
     /// member of header or claims appears twice. Throws `tokenExpired` or `tokenInvalid`.
     public func verify(_ token: String, now: Date) async throws -> VerifiedAccessToken {
-        if let cached = cache.get(token) {
+        // A hit still needs its key in use: a verification in flight while a key was retired may cache after the purge.
+        if let cached = cache.get(token), ring.withLock({ $0.activations[cached.kid] != nil }) {
             guard Double(cached.claims.exp) > now.timeIntervalSince1970 else { throw AuthError.tokenExpired }
             return cached
         }
@@ -182,7 +193,7 @@ public final class TokenIssuer: Sendable {
             Double(claims.exp) - Double(claims.iat) <= Double(configuration.accessTokenTTL)
         else { throw AuthError.tokenInvalid }
         guard Double(claims.exp) > seconds else { throw AuthError.tokenExpired }
-        let verified = VerifiedAccessToken(claims: claims, userID: userID, sessionID: sessionID)
+        let verified = VerifiedAccessToken(claims: claims, userID: userID, sessionID: sessionID, kid: kid)
         cache.put(token, verified)
         return verified
     }
@@ -207,4 +218,6 @@ public struct VerifiedAccessToken: Sendable {
     public var claims: AccessTokenClaims
     public var userID: UUID
     public var sessionID: UUID
+    /// The key that signed it.
+    public var kid: String
 }

@@ -5,9 +5,9 @@ import LatchkeyCore
 import Logging
 import Mustache
 
-/// Renders the HTML pages for the emailed links (`Resources/Pages`, Mustache; everything interpolated is HTML-escaped)
-/// and serves their one stylesheet. An operator replaces any template, or the stylesheet `latchkey.css`, with a file of
-/// the same name in `templatesDir`.
+/// Renders the HTML pages for the emailed links (`Resources/Pages`, Mustache; everything interpolated is HTML-escaped
+/// by `HTMLEscaping`, which each template asks for with `{{% CONTENT_TYPE: HTML}}`) and serves their one stylesheet.
+/// An operator replaces any template, or the stylesheet `latchkey.css`, with a file of the same name in `templatesDir`.
 ///
 /// Keys (under `latchkey.`): `templatesDir`, `productName` (default Latchkey).
 struct PageRenderer: Sendable {
@@ -23,6 +23,7 @@ struct PageRenderer: Sendable {
     init(reader: ConfigReader) async throws {
         productName = reader.text("productName") ?? "Latchkey"
         guard let builtIn = Bundle.module.resourceURL else { throw ConfigurationError("the page templates are missing from the build") }
+        HTMLEscaping.registered
         library = try await MustacheLibrary(directory: builtIn.appending(path: "Pages").path)
         var stylesheetURL = builtIn.appending(path: "Assets/latchkey.css")
         if let directory = reader.text("templatesDir") {

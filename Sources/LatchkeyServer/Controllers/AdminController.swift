@@ -3,7 +3,8 @@ import Hummingbird
 import LatchkeyAPI
 import LatchkeyCore
 
-/// `/admin`: accounts for administrators (`AdminContext`). Lists are newest first, a page at a time.
+/// `/admin`: accounts for administrators (`AdminContext`). Lists are newest first, a page at a time. Answers carry
+/// account data, so no cache keeps them.
 struct AdminController {
     let admin: AdminService
 
@@ -15,20 +16,20 @@ struct AdminController {
             .post("users/:id/logout-all", use: logoutAll)
     }
 
-    @Sendable func listUsers(_ request: Request, context: AdminContext) async throws -> AdminUserListResponse {
+    @Sendable func listUsers(_ request: Request, context: AdminContext) async throws -> EditedResponse<AdminUserListResponse> {
         let page = try await admin.users(
             emailContaining: request.uri.queryParameters["email"].map(String.init),
             limit: try request.pageLimit(),
             cursor: request.uri.queryParameters["cursor"].map(String.init)
         )
-        return AdminUserListResponse(users: page.users.map(\.response), nextCursor: page.nextCursor)
+        return .noStore(AdminUserListResponse(users: page.users.map(\.response), nextCursor: page.nextCursor))
     }
 
-    @Sendable func showUser(_ request: Request, context: AdminContext) async throws -> AdminUserResponse {
-        try await admin.user(id: try userID(context)).response
+    @Sendable func showUser(_ request: Request, context: AdminContext) async throws -> EditedResponse<AdminUserResponse> {
+        .noStore(try await admin.user(id: try userID(context)).response)
     }
 
-    @Sendable func updateUser(_ request: Request, context: AdminContext) async throws -> AdminUserResponse {
+    @Sendable func updateUser(_ request: Request, context: AdminContext) async throws -> EditedResponse<AdminUserResponse> {
         let id = try userID(context)
         let input = try await request.decode(as: AdminUserUpdateRequest.self, context: context)
         var role: User.Role?
@@ -37,7 +38,7 @@ struct AdminController {
             role = value
         }
         let changes = UserChanges(role: role, disabled: input.disabled, name: input.name, emailVerified: input.emailVerified)
-        return try await admin.update(userID: id, changes, by: context.identity.userID, logger: context.logger).response
+        return .noStore(try await admin.update(userID: id, changes, by: context.identity.userID, logger: context.logger).response)
     }
 
     @Sendable func logoutAll(_ request: Request, context: AdminContext) async throws -> HTTPResponse.Status {

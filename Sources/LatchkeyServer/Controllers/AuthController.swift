@@ -100,7 +100,7 @@ extension Request {
 }
 
 extension EditedResponse {
-    /// Token responses must never be cached, by HTTP/1.1 caches (`Cache-Control`) or HTTP/1.0 ones (`Pragma`).
+    /// Token and account answers must never be cached, by HTTP/1.1 caches (`Cache-Control`) or HTTP/1.0 ones (`Pragma`).
     static func noStore(_ response: Generator, status: HTTPResponse.Status = .ok) -> Self {
         EditedResponse(status: status, headers: [.cacheControl: "no-store", .pragma: "no-cache"], response: response)
     }

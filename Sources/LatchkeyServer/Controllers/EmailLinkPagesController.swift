@@ -14,6 +14,10 @@ struct EmailLinkPagesController {
 
     static let resendSent = "If the account exists and is not verified, a verification email is on its way."
     static let resetSent = "If the account exists, a password reset email is on its way."
+    static func isTokenShaped(_ text: String) -> Bool {
+        (1...128).contains(text.utf8.count) && text.utf8.allSatisfy { $0.isBase64URL }
+    }
+
     static let incompleteLink = "This link is incomplete. Open the link from the email again, or ask for a new one below."
 
     var endpoints: RouteCollection<AppRequestContext> {
@@ -80,7 +84,8 @@ struct EmailLinkPagesController {
     func resetPassword(_ request: Request, context: AppRequestContext) async -> Response {
         await answering(request, context) { form in
             try await limiter.check(.resetPassword, ip: context.clientIP)
-            let token = form["token"] ?? ""
+            // Only a token-shaped value is ever shown again (in the form's hidden field).
+            let token = form["token"].flatMap { Self.isTokenShaped($0) ? $0 : nil } ?? ""
             let newPassword = form["newPassword"] ?? ""
             guard newPassword == form["confirmPassword"] ?? "" else {
                 return pages.render("reset-password", status: .badRequest, ["errors": ["The two passwords do not match."], "token": token])
@@ -134,8 +139,16 @@ extension Request {
         headers[.contentType].flatMap(MediaType.init(from:))?.isType(.applicationUrlEncoded) == true
     }
 
-    /// The `token` of an emailed link, nil when absent or empty.
+    /// The `token` of an emailed link, nil when absent, empty or not in the base64url alphabet of our tokens: a page
+    /// never echoes anything else a link may carry.
     fileprivate var linkToken: String? {
-        uri.queryParameters["token"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        uri.queryParameters["token"].map(String.init).flatMap { EmailLinkPagesController.isTokenShaped($0) ? $0 : nil }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isBase64URL: Bool {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || self == UInt8(ascii: "-") || self == UInt8(ascii: "_")
     }
 }

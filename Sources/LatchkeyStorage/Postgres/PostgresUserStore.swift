@@ -48,8 +48,8 @@ struct PostgresUserStore: UserStore {
         }
     }
 
-    func updatePasswordHash(userID: UUID, passwordHash: String) async throws {
-        try await executor.execute("UPDATE users SET password_hash = \(passwordHash) WHERE id = \(userID)")
+    func rehashPassword(userID: UUID, from old: String, to new: String) async throws {
+        try await executor.execute("UPDATE users SET password_hash = \(new) WHERE id = \(userID) AND password_hash = \(old)")
     }
 
     func softDelete(userID: UUID, now: Date) async throws {

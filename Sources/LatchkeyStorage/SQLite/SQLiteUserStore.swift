@@ -41,8 +41,10 @@ struct SQLiteUserStore: UserStore {
         }
     }
 
-    func updatePasswordHash(userID: UUID, passwordHash: String) async throws {
-        try await writer.write { db in try db.run("UPDATE users SET password_hash = \(passwordHash) WHERE id = \(userID.databaseText)") }
+    func rehashPassword(userID: UUID, from old: String, to new: String) async throws {
+        try await writer.write { db in
+            try db.run("UPDATE users SET password_hash = \(new) WHERE id = \(userID.databaseText) AND password_hash = \(old)")
+        }
     }
 
     func softDelete(userID: UUID, now: Date) async throws {
