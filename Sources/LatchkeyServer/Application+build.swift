@@ -85,6 +85,19 @@ public func buildApplication(
     )
 }
 
+/// Reads every setting without opening anything: throws the first `ConfigurationError`.
+public func validateConfiguration(reader: ConfigReader) async throws {
+    let config = reader.latchkey
+    _ = try ServerConfiguration(reader: config)
+    _ = try TokenConfiguration(reader: config)
+    _ = try AccountConfiguration(reader: config)
+    _ = try MailConfiguration(reader: config)
+    _ = try RateLimitConfiguration(reader: config)
+    _ = try TrustedProxies(reader: config)
+    _ = try KeyEncryptionKey.configured(reader: config)
+    _ = try await PageRenderer(reader: config)
+}
+
 /// Applies pending migrations to the configured database (what `latchkey migrate` does).
 public func migrateDatabase(reader: ConfigReader, logger: Logger) async throws {
     let config = reader.latchkey

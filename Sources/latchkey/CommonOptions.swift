@@ -31,10 +31,12 @@ struct CommonOptions: ParsableArguments {
         do {
             let reader = try await configReader()
             let server = try ServerConfiguration(reader: reader.latchkey)
+            // Every command checks all of the configuration, so a bad setting shows before it matters.
+            try await validateConfiguration(reader: reader)
             LoggingSystem.bootstrap(level: server.logLevel, format: server.logFormat)
             try await body(reader, server)
         } catch let error as ConfigurationError {
-            print("latchkey: configuration error: \(error)")
+            FileHandle.standardError.write(Data("latchkey: configuration error: \(error)\n".utf8))
             throw ExitCode(78)
         }
     }

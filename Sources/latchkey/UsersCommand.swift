@@ -62,11 +62,10 @@ struct UsersCommand: AsyncParsableCommand {
         @Flag(help: "Mark the email as verified (no mail is sent).") var verified = false
 
         func run() async throws {
-            guard let password = readLine(strippingNewline: true), !password.isEmpty else {
-                FileHandle.standardError.write(Data("latchkey: the password is read from standard input, and none came.\n".utf8))
-                throw ExitCode(1)
-            }
             try await output.options.withServices { services in
+                guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                    throw AuthError.validation(field: "password", "is read from standard input, and none came")
+                }
                 let account = NewAccount(email: email, password: password, name: name, role: admin ? .admin : .user, emailVerified: verified)
                 let user = try await services.accounts.createAccount(account, logger: Logger(label: "latchkey"))
                 output.print([try await services.admin.user(id: user.id)])

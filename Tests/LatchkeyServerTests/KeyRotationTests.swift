@@ -90,7 +90,12 @@ import Testing
                 let sessionID = try await other.sessions.authenticate(accessToken: pair.accessToken!).sessionID
                 let token = try await other.issuer.issue(for: user, sessionID: sessionID, now: Date())
                 #expect(try Self.kid(of: token) == key.kid)
-                #expect(try await client.request(.get, "/auth/me", bearer: token).status == .ok)
+                // Requests that arrive together all wait for the one reload, none is refused meanwhile.
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<20 { group.addTask { try await client.request(.get, "/auth/me", bearer: token).status } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses == Array(repeating: .ok, count: 20))
                 #expect(try await Self.jwksKids(client).contains(key.kid))
             }
         }

@@ -22,7 +22,8 @@ public final class TokenIssuer: Sendable {
     public let configuration: TokenConfiguration
     private let source: Mutex<KeySource?>
     private let ring: Mutex<KeyRing>
-    private let lastUnknownKidReload = Mutex<ContinuousClock.Instant?>(nil)
+    /// The last reload an unknown kid started, and when: later unknown kids within the interval wait for it.
+    private let unknownKidReload = Mutex<(startedAt: ContinuousClock.Instant, task: Task<Void, Never>)?>(nil)
     private let parser = DefaultJWTParser()
     private let cache = VerifiedTokenCache()
     /// A flood of made-up `kid`s costs at most one database read per interval.
@@ -129,18 +130,19 @@ public final class TokenIssuer: Sendable {
         }
     }
 
-    /// Whether `kid` names a key in use, reloading once for an unknown one (at most every `unknownKidReloadInterval`).
+    /// Whether `kid` names a key in use, reloading for an unknown one: at most one reload starts per
+    /// `unknownKidReloadInterval`, and requests arriving while it runs wait for it rather than being refused.
     private func knows(_ kid: String) async -> Bool {
         if ring.withLock({ $0.activations[kid] != nil }) { return true }
         guard source.withLock({ $0 != nil }) else { return false }
         let now = ContinuousClock.now
-        let mayReload = lastUnknownKidReload.withLock { last in
-            guard last.map({ now - $0 >= Self.unknownKidReloadInterval }) ?? true else { return false }
-            last = now
-            return true
+        let reload = unknownKidReload.withLock { last in
+            if let last, now - last.startedAt < Self.unknownKidReloadInterval { return last.task }
+            let task = Task<Void, Never> { _ = try? await self.reload() }
+            last = (now, task)
+            return task
         }
-        guard mayReload else { return false }
-        try? await reload()
+        await reload.value
         return ring.withLock { $0.activations[kid] != nil }
     }
 
