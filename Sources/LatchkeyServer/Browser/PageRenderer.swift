@@ -2,7 +2,6 @@ import Configuration
 import Foundation
 import Hummingbird
 import LatchkeyCore
-import Logging
 import Mustache
 
 /// Renders the HTML pages for the emailed links (`Resources/Pages`, Mustache; everything interpolated is HTML-escaped
@@ -14,7 +13,6 @@ struct PageRenderer: Sendable {
     /// The contract's policy for pages: the stylesheet from here, forms posting here, nothing else.
     static let contentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    static let stylesheetPath = "/assets/latchkey.css"
 
     private var library: MustacheLibrary
     let productName: String

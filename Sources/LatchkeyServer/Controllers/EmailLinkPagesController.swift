@@ -26,7 +26,7 @@ struct EmailLinkPagesController {
             .get("reset-password", use: resetPasswordPage)
     }
 
-    /// The stylesheet of every page, at `PageRenderer.stylesheetPath`.
+    /// The stylesheet every page links to.
     func addAssets(to router: Router<AppRequestContext>) {
         router.get("assets/latchkey.css") { _, _ in pages.stylesheetResponse() }
     }
