@@ -27,12 +27,16 @@ struct CommonOptions: ParsableArguments {
 
     /// Builds the configuration, sets up logging and runs `body`; a bad setting ends the process with one
     /// sentence naming the variable and exit code 78 (EX_CONFIG) instead of a stack of errors.
-    func reportingConfigurationErrors(_ body: (ConfigReader, ServerConfiguration) async throws -> Void) async throws {
+    /// `validatingAll`: every command checks all of the configuration, so a bad setting shows before it matters; `serve`
+    /// leaves it to `buildApplication`, which reads every setting anyway.
+    func reportingConfigurationErrors(
+        validatingAll: Bool = true,
+        _ body: (ConfigReader, ServerConfiguration) async throws -> Void
+    ) async throws {
         do {
             let reader = try await configReader()
             let server = try ServerConfiguration(reader: reader.latchkey)
-            // Every command checks all of the configuration, so a bad setting shows before it matters.
-            try await validateConfiguration(reader: reader)
+            if validatingAll { try await validateConfiguration(reader: reader) }
             LoggingSystem.bootstrap(level: server.logLevel, format: server.logFormat)
             try await body(reader, server)
         } catch let error as ConfigurationError {

@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await options.reportingConfigurationErrors { reader, _ in
+        try await options.reportingConfigurationErrors(validatingAll: false) { reader, _ in
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let app = try await buildApplication(reader: reader, metrics: registry, logger: Logger(label: "latchkey"))

@@ -28,24 +28,11 @@ extension AccountService {
 
     /// Stores the account with its hash as it is (no mail is sent). Throws a validation error naming every bad field.
     public func importAccount(_ account: ImportedAccount, logger: Logger) async throws -> ImportOutcome {
-        let email = EmailAddress.normalized(account.email)
-        let name = account.name.trimmingCharacters(in: .whitespacesAndNewlines).nfc
+        var (email, name, problems) = Self.identity(email: account.email, name: account.name)
         let hash = PasswordHasher.importable(account.passwordHash)
-        var problems = (email == nil ? [Self.invalidEmail] : []) + Self.nameProblems(name)
         if hash == nil { problems.append(FieldError(field: "passwordHash", message: "must be a bcrypt hash ($2a$, $2b$ or $2y$) of cost 4 to 16")) }
         guard let email, let hash, problems.isEmpty else { throw AuthError.validation(problems) }
-        let now = Date()
-        let user = User(
-            id: UUID(),
-            email: email,
-            passwordHash: hash,
-            name: name,
-            role: account.role,
-            emailVerified: account.emailVerified,
-            createdAt: now,
-            updatedAt: now,
-            deletedAt: nil
-        )
+        let user = Self.newUser(email: email, name: name, passwordHash: hash, role: account.role, emailVerified: account.emailVerified, now: Date())
         do {
             try await database.users.insertUser(user, verification: nil)
         } catch let error as AuthError where error.code == .emailAlreadyRegistered {

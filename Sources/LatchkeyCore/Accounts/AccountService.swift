@@ -65,23 +65,18 @@ public struct AccountService: Sendable {
     /// Creates the account, with its verification mail when verification is required and the address is not
     /// vouched for. Throws a validation error naming every bad field, or `emailAlreadyRegistered`.
     public func createAccount(_ account: NewAccount, logger: Logger) async throws -> User {
-        let email = EmailAddress.normalized(account.email)
-        let name = account.name.trimmingCharacters(in: .whitespacesAndNewlines).nfc
-        var problems = (email == nil ? [Self.invalidEmail] : []) + Self.nameProblems(name)
+        var (email, name, problems) = Self.identity(email: account.email, name: account.name)
         problems += policy.problems(with: account.password, field: "password")
         guard let email, problems.isEmpty else { throw AuthError.validation(problems) }
 
         let now = Date()
-        let user = User(
-            id: UUID(),
+        let user = Self.newUser(
             email: email,
-            passwordHash: try await hasher.hash(account.password),
             name: name,
+            passwordHash: try await hasher.hash(account.password),
             role: account.role,
             emailVerified: account.emailVerified,
-            createdAt: now,
-            updatedAt: now,
-            deletedAt: nil
+            now: now
         )
         let verification = configuration.requireEmailVerification && !user.emailVerified ? try verificationToken(for: user, now: now) : nil
         try await database.users.insertUser(user, verification: verification)
@@ -134,6 +129,27 @@ public struct AccountService: Sendable {
     }
 
     static let invalidEmail = FieldError(field: "email", message: "must be a valid email address")
+
+    /// The stored forms of a new account's email (nil when it is not one) and name, and the problems of both.
+    static func identity(email: String, name: String) -> (email: String?, name: String, problems: [FieldError]) {
+        let email = EmailAddress.normalized(email)
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines).nfc
+        return (email, name, (email == nil ? [invalidEmail] : []) + nameProblems(name))
+    }
+
+    static func newUser(email: String, name: String, passwordHash: String, role: User.Role, emailVerified: Bool, now: Date) -> User {
+        User(
+            id: UUID(),
+            email: email,
+            passwordHash: passwordHash,
+            name: name,
+            role: role,
+            emailVerified: emailVerified,
+            createdAt: now,
+            updatedAt: now,
+            deletedAt: nil
+        )
+    }
 
     /// Names are shown to people: no controls, format characters or line and paragraph separators.
     static func nameProblems(_ name: String) -> [FieldError] {

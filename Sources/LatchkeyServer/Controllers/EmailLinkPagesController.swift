@@ -60,24 +60,35 @@ struct EmailLinkPagesController {
     }
 
     func resendVerification(_ request: Request, context: AppRequestContext) async -> Response {
-        await answering(request, context) { form in
-            try await limiter.check(.resendVerification, ip: context.clientIP)
-            guard let email = form["email"], !email.isEmpty else {
-                return pages.render("verify-email", status: .badRequest, ["errors": ["Enter your email address."], "offerResend": true])
-            }
-            try await accounts.resendVerification(to: email, logger: context.logger)
-            return pages.render("mail-sent", ["message": Self.resendSent])
+        await mailForm(request, context, route: .resendVerification, page: "verify-email", offer: "offerResend", sent: Self.resendSent) {
+            try await accounts.resendVerification(to: $0, logger: context.logger)
         }
     }
 
     func forgotPassword(_ request: Request, context: AppRequestContext) async -> Response {
+        await mailForm(request, context, route: .forgotPassword, page: "reset-password", offer: "offerForgot", sent: Self.resetSent) {
+            try await accounts.forgotPassword(email: $0, logger: context.logger)
+        }
+    }
+
+    /// A form asking for a new mail: the same answer whether or not the account exists, or `page` again (its form
+    /// `offer` shown) when no address was given.
+    private func mailForm(
+        _ request: Request,
+        _ context: AppRequestContext,
+        route: RateLimiter.Route,
+        page: String,
+        offer: String,
+        sent: String,
+        send: (String) async throws -> Void
+    ) async -> Response {
         await answering(request, context) { form in
-            try await limiter.check(.forgotPassword, ip: context.clientIP)
+            try await limiter.check(route, ip: context.clientIP)
             guard let email = form["email"], !email.isEmpty else {
-                return pages.render("reset-password", status: .badRequest, ["errors": ["Enter your email address."], "offerForgot": true])
+                return pages.render(page, status: .badRequest, ["errors": ["Enter your email address."], offer: true])
             }
-            try await accounts.forgotPassword(email: email, logger: context.logger)
-            return pages.render("mail-sent", ["message": Self.resetSent])
+            try await send(email)
+            return pages.render("mail-sent", ["message": sent])
         }
     }
 
