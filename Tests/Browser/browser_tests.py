@@ -153,6 +153,12 @@ def main():
             driver = browser()
             wait = WebDriverWait(driver, 15)
 
+            def submit():
+                # Waits for the posted page to replace this one, so the checks below never read the old page.
+                button = driver.find_element(By.CSS_SELECTOR, "form button")
+                button.click()
+                wait.until(expected_conditions.staleness_of(button))
+
             def shot(name):
                 path = shots / f"{name}.png"
                 driver.save_screenshot(str(path))
@@ -169,14 +175,14 @@ def main():
             check("the stylesheet applies (CSP allows it)", driver.find_element(By.TAG_NAME, "main").value_of_css_property("max-width") == "448px")
             shot("a1-verify-email")
             check("opening the link logs nobody in yet", call(services.base, "POST", "/auth/login", {"email": email, "password": PASSWORD})[0] == 403)
-            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            submit()
             wait.until(expected_conditions.title_contains("Email address confirmed"))
             body = driver.find_element(By.TAG_NAME, "body").text
             check("confirming shows success, the name escaped", "Thank you, Ada <b>Lovelace</b>. Your email address is confirmed" in body, body)
             shot("a2-verify-email-done")
             check("login works after confirming", call(services.base, "POST", "/auth/login", {"email": email, "password": PASSWORD})[0] == 200)
             driver.back()
-            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            submit()
             wait.until(expected_conditions.presence_of_element_located((By.ID, "errors")))
             check("a used link says so and offers a new mail", "invalid, used or expired" in driver.find_element(By.ID, "errors").text
                   and driver.find_element(By.ID, "email").is_displayed())
@@ -190,7 +196,7 @@ def main():
             shot("b1-reset-password")
             for field in ("newPassword", "confirmPassword"):
                 driver.find_element(By.ID, field).send_keys("password")
-            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            submit()
             wait.until(expected_conditions.presence_of_element_located((By.ID, "errors")))
             errors = driver.find_element(By.ID, "errors").text
             check("a weak password shows the policy's messages", "must contain a digit" in errors and "too common" in errors, errors)
@@ -198,12 +204,12 @@ def main():
             for field in ("newPassword", "confirmPassword"):
                 driver.find_element(By.ID, field).send_keys("Brand!new42")
             driver.find_element(By.ID, "confirmPassword").send_keys("x")
-            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            submit()
             wait.until(expected_conditions.presence_of_element_located((By.ID, "errors")))
             check("passwords that differ are refused", "do not match" in driver.find_element(By.ID, "errors").text)
             for field in ("newPassword", "confirmPassword"):
                 driver.find_element(By.ID, field).send_keys("Brand!new42")
-            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            submit()
             wait.until(expected_conditions.title_contains("Password changed"))
             shot("b3-reset-password-done")
             check("login with the new password works", call(services.base, "POST", "/auth/login", {"email": email, "password": "Brand!new42"})[0] == 200)
