@@ -174,3 +174,66 @@ public struct AdminUserListResponse: Codable, Sendable {
         self.nextCursor = nextCursor
     }
 }
+
+/// One entry of the audit log. Every member is always present; those that do not apply are `null`.
+public struct AuditEventResponse: Codable, Sendable, Equatable {
+    public var id: String
+    public var at: Date
+    public var type: String
+    /// The account the event is about (for an administrator's change, the account changed; `details.actorId` is
+    /// the administrator).
+    public var userId: String?
+    public var sessionId: String?
+    public var ip: String?
+    public var userAgent: String?
+    public var requestId: String?
+    /// A small object; never a password, token or hash.
+    public var details: [String: AuditValue]
+
+    public init(
+        id: String,
+        at: Date,
+        type: String,
+        userId: String?,
+        sessionId: String?,
+        ip: String?,
+        userAgent: String?,
+        requestId: String?,
+        details: [String: AuditValue]
+    ) {
+        self.id = id
+        self.at = at
+        self.type = type
+        self.userId = userId
+        self.sessionId = sessionId
+        self.ip = ip
+        self.userAgent = userAgent
+        self.requestId = requestId
+        self.details = details
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(at, forKey: .at)
+        try container.encode(type, forKey: .type)
+        try container.encode(userId, forKey: .userId)
+        try container.encode(sessionId, forKey: .sessionId)
+        try container.encode(ip, forKey: .ip)
+        try container.encode(userAgent, forKey: .userAgent)
+        try container.encode(requestId, forKey: .requestId)
+        try container.encode(details, forKey: .details)
+    }
+}
+
+/// `GET /admin/audit`
+public struct AuditEventListResponse: Codable, Sendable {
+    public var events: [AuditEventResponse]
+    /// Pass as `?cursor=` for the next page; absent on the last one.
+    public var nextCursor: String?
+
+    public init(events: [AuditEventResponse], nextCursor: String? = nil) {
+        self.events = events
+        self.nextCursor = nextCursor
+    }
+}

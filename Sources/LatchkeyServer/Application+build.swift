@@ -52,7 +52,7 @@ public func buildApplication(
         .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
     router.group("admin").add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AdminContext.self)
-        .addRoutes(AdminController(admin: services.admin).endpoints)
+        .addRoutes(AdminController(admin: services.admin, audit: services.audit).endpoints)
     router.answerMethodNotAllowed()
 
     let requestHeaderTimeout = TimeAmount.seconds(Int64(server.requestHeaderTimeout))
@@ -67,12 +67,8 @@ public func buildApplication(
         ),
         configuration: .init(address: .hostname(server.address.host, port: server.address.port), serverName: "latchkey"),
         services: (services.databaseService.map { [$0] } ?? []) + [
-            MailOutboxService(
-                outbox: outbox,
-                pollInterval: .milliseconds(mail.pollInterval),
-                purgeInterval: .seconds(min(mail.retention, 3600)),
-                logger: logger
-            ),
+            MailOutboxService(outbox: outbox, pollInterval: .milliseconds(mail.pollInterval), logger: logger),
+            PeriodicService(name: "mail outbox depth", interval: .seconds(5), logger: logger) { try await outbox.measurePending() },
             PeriodicService(name: "cleanup", interval: .seconds(server.cleanupInterval), logger: logger) { [cleanup = services.cleanup] in
                 try await cleanup.run(logger: logger)
             },
@@ -95,6 +91,7 @@ public func validateConfiguration(reader: ConfigReader) async throws {
     _ = try RateLimitConfiguration(reader: config)
     _ = try TrustedProxies(reader: config)
     _ = try KeyEncryptionKey.configured(reader: config)
+    _ = try AuditLog.retention(reader: config)
     _ = try await PageRenderer(reader: config)
 }
 

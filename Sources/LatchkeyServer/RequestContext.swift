@@ -6,7 +6,7 @@ import NIOCore
 
 /// The context of every request. `identity` is set by `BearerAuthenticator` when a valid token was sent;
 /// `clientIP` starts as the TCP peer and `ClientAddressMiddleware` corrects it behind a trusted proxy.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: ClientAddressContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
     public var maxUploadSize: Int
@@ -20,24 +20,34 @@ public struct AppRequestContext: RequestContext {
 
     public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
     public var responseEncoder: JSONEncoder { WireFormat.encoder }
+}
 
-    /// The client's address and user agent, stored with the sessions it opens.
-    func client(_ request: Request) -> ClientInfo {
-        ClientInfo(userAgent: request.headers[.userAgent], ip: clientIP)
+/// A context that knows the client's address (`AppRequestContext.clientIP`, copied into the child contexts).
+public protocol ClientAddressContext: RequestContext {
+    var clientIP: String? { get }
+}
+
+extension ClientAddressContext {
+    /// Who sent the request and from where, as the sessions it opens and the audit log keep it; `actor` is the
+    /// administrator acting on another account.
+    func client(_ request: Request, actor: UUID? = nil) -> ClientInfo {
+        ClientInfo(userAgent: request.headers[.userAgent], ip: clientIP, requestID: id, actorID: actor)
     }
 }
 
 /// The context of protected routes: it exists only with a verified identity, so handlers never check.
-public struct AuthenticatedContext: ChildRequestContext {
+public struct AuthenticatedContext: ChildRequestContext, ClientAddressContext {
     public var coreContext: CoreRequestContextStorage
     public let identity: Identity
     public var maxUploadSize: Int
+    public var clientIP: String?
 
     public init(context: AppRequestContext) throws {
         guard let identity = context.identity else { throw AuthError.tokenMissing }
         self.coreContext = context.coreContext
         self.identity = identity
         self.maxUploadSize = context.maxUploadSize
+        self.clientIP = context.clientIP
     }
 
     public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
@@ -46,10 +56,11 @@ public struct AuthenticatedContext: ChildRequestContext {
 
 /// The context of `/admin` routes: it exists only for an access token of an active account whose role is `admin`
 /// (read from the database, so a demotion takes effect at once).
-public struct AdminContext: ChildRequestContext {
+public struct AdminContext: ChildRequestContext, ClientAddressContext {
     public var coreContext: CoreRequestContextStorage
     public let identity: Identity
     public var maxUploadSize: Int
+    public var clientIP: String?
 
     public init(context: AppRequestContext) throws {
         guard let identity = context.identity else { throw AuthError.tokenMissing }
@@ -57,10 +68,16 @@ public struct AdminContext: ChildRequestContext {
         self.coreContext = context.coreContext
         self.identity = identity
         self.maxUploadSize = context.maxUploadSize
+        self.clientIP = context.clientIP
     }
 
     public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
     public var responseEncoder: JSONEncoder { WireFormat.encoder }
+
+    /// The request as the admin's own: the audit log names the admin as the actor.
+    func client(_ request: Request) -> ClientInfo {
+        client(request, actor: identity.userID)
+    }
 }
 
 extension WireFormat {

@@ -7,8 +7,8 @@ import ServiceLifecycle
 /// The domain services over the configured database, assembled in one place for the server (`buildApplication`) and
 /// for the commands, which call them directly.
 ///
-/// Reads `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration`, `KeyEncryptionKey` and
-/// `RateLimitConfiguration` (see their keys) and the database URL under `latchkey.`. Opens the database, applies its
+/// Reads `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration`, `KeyEncryptionKey`,
+/// `RateLimitConfiguration` and `AuditLog` (see their keys) and the database URL under `latchkey.`. Opens the database, applies its
 /// migrations and loads (or creates) the signing keys.
 public struct LatchkeyServices: Sendable {
     public let database: any StorageBackend
@@ -19,6 +19,7 @@ public struct LatchkeyServices: Sendable {
     public let admin: AdminService
     public let keys: SigningKeyService
     public let cleanup: Cleanup
+    public let audit: AuditLog
     let opened: OpenedDatabase
     let tokens: TokenConfiguration
     let mail: MailConfiguration
@@ -45,6 +46,7 @@ public struct LatchkeyServices: Sendable {
         let hasher = PasswordHasher(cost: accounts.bcryptCost)
         let limiter = RateLimiter(store: database.rateLimits, configuration: limits)
         let sessions = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts, limiter: limiter)
+        let audit = AuditLog(store: database.audit, retention: try AuditLog.retention(reader: config))
         return LatchkeyServices(
             database: database,
             issuer: issuer,
@@ -65,7 +67,8 @@ public struct LatchkeyServices: Sendable {
                 sealer: SigningKeySealer(keyEncryptionKey: opened.keyEncryptionKey),
                 configuration: tokens
             ),
-            cleanup: Cleanup(database: database, mailRetention: mail.retention),
+            cleanup: Cleanup(database: database, mailRetention: mail.retention, auditRetention: audit.retention),
+            audit: audit,
             opened: opened,
             tokens: tokens,
             mail: mail,

@@ -59,6 +59,7 @@ public enum DatabaseFactory {
                 return try await prepare(database, keyEncryptionKey)
             }
             let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            PostgresExecutor.connectionsMax.record(configuration.options.maximumConnections)
             return (
                 OpenedDatabase(database: PostgresBackend(client: client, logger: logger), service: client, keyEncryptionKey: keyEncryptionKey),
                 prepared

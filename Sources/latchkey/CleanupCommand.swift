@@ -8,7 +8,7 @@ import Logging
 struct CleanupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cleanup",
-        abstract: "Delete ended sessions, spent emailed tokens, old mails and spent rate-limit counters, in batches."
+        abstract: "Delete ended sessions, spent emailed tokens, old mails and audit events, and spent rate-limit counters, in batches."
     )
 
     @OptionGroup var options: CommonOptions
@@ -18,15 +18,13 @@ struct CleanupCommand: AsyncParsableCommand {
         try await options.withServices { services in
             let report = try await services.cleanup.run(logger: Logger(label: "latchkey"))
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                JSONLines.print([report])
             } else {
                 Table.print(
                     header: ["DELETED", "ROWS"],
                     rows: [
                         ["sessions", String(report.sessions)], ["email tokens", String(report.emailTokens)], ["mails", String(report.mails)],
-                        ["rate-limit counters", String(report.rateLimitCounters)],
+                        ["rate-limit counters", String(report.rateLimitCounters)], ["audit events", String(report.auditEvents)],
                     ]
                 )
             }

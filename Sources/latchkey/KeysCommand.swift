@@ -56,7 +56,7 @@ struct KeysCommand: AsyncParsableCommand {
                     }
                     chosen = value
                 }
-                let key = try await services.keys.rotate(algorithm: chosen, logger: Logger(label: "latchkey"))
+                let key = try await services.keys.rotate(algorithm: chosen, client: .commandLine, logger: Logger(label: "latchkey"))
                 KeyRow.print(
                     [
                         KeyRow(
@@ -81,7 +81,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withServices { services in
-                try await services.keys.retire(kid: kid, logger: Logger(label: "latchkey"))
+                try await services.keys.retire(kid: kid, client: .commandLine, logger: Logger(label: "latchkey"))
                 print("retired \(kid)")
             }
         }
@@ -99,13 +99,7 @@ struct KeyRow: Encodable {
 
     static func print(_ rows: [KeyRow], json: Bool) {
         let dates = ISO8601DateFormatter()
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            for row in rows { Swift.print(String(decoding: (try? encoder.encode(row)) ?? Data(), as: UTF8.self)) }
-            return
-        }
+        if json { return JSONLines.print(rows) }
         Table.print(
             header: ["KID", "ALGORITHM", "STATE", "CREATED", "ACTIVATES", "RETIRED"],
             rows: rows.map { row in
@@ -115,16 +109,5 @@ struct KeyRow: Encodable {
                 ]
             }
         )
-    }
-}
-
-/// Columns for people, each as wide as its widest cell; no trailing blanks.
-enum Table {
-    static func print(header: [String], rows: [[String]]) {
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        for line in [header] + rows {
-            let padded = zip(line.dropLast(), widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-            Swift.print((padded + [line.last ?? ""]).joined(separator: "  "))
-        }
     }
 }

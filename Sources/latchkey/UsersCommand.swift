@@ -67,7 +67,7 @@ struct UsersCommand: AsyncParsableCommand {
                     throw AuthError.validation(field: "password", "is read from standard input, and none came")
                 }
                 let account = NewAccount(email: email, password: password, name: name, role: admin ? .admin : .user, emailVerified: verified)
-                let user = try await services.accounts.createAccount(account, logger: Logger(label: "latchkey"))
+                let user = try await services.accounts.createAccount(account, client: .commandLine, logger: Logger(label: "latchkey"))
                 output.print([try await services.admin.user(id: user.id)])
             }
         }
@@ -175,21 +175,13 @@ extension UsersCommand.Output {
     func change(_ email: String, _ changes: UserChanges) async throws {
         try await options.withServices { services in
             let user = try await services.summary(email: email)
-            print([try await services.admin.update(userID: user.user.id, changes, by: nil, logger: Logger(label: "latchkey"))])
+            print([try await services.admin.update(userID: user.user.id, changes, client: .commandLine, logger: Logger(label: "latchkey"))])
         }
     }
 
     /// A table for people, or one JSON object per line (the admin API's AdminUser) for scripts.
     func print(_ rows: [UserSummary]) {
-        if json {
-            let encoder = WireFormat.makeEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            for row in rows {
-                let line = (try? encoder.encode(row.response)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-                Swift.print(line)
-            }
-            return
-        }
+        if json { return JSONLines.print(rows.map(\.response)) }
         let dates = ISO8601DateFormatter()
         Table.print(
             header: ["EMAIL", "NAME", "ROLE", "VERIFIED", "STATE", "SESSIONS", "LAST LOGIN", "ID"],

@@ -67,7 +67,8 @@ import Testing
             sealedSuccessor: Data(),
             sessionExpiresAt: now.addingTimeInterval(100),
             now: now,
-            grace: test.grace
+            grace: test.grace,
+            client: ClientInfo(userAgent: nil, ip: nil)
         )
         let state = RefreshRotation.State(
             session: session,

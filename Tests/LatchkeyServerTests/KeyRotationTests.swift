@@ -50,13 +50,13 @@ import Testing
             let keys = try await Self.command(app)
             try await keys.whileConnected {
                 // Published at once, signing only after the activation delay (5 minutes by default).
-                let pending = try await keys.keys.rotate(logger: Self.logger)
+                let pending = try await keys.keys.rotate(client: .commandLine, logger: Self.logger)
                 #expect(try await Self.eventually { try await Self.jwksKids(client) == [oldKid, pending.kid] })
                 let meanwhile = try await client.login(email: email).decode(TokenPairResponse.self)
                 #expect(try Self.kid(of: meanwhile.accessToken) == oldKid)
 
                 let immediate = try await Self.command(app, ["LATCHKEY_KEY_ACTIVATION_DELAY": "0"])
-                let active = try await immediate.whileConnected { try await immediate.keys.rotate(logger: Self.logger) }
+                let active = try await immediate.whileConnected { try await immediate.keys.rotate(client: .commandLine, logger: Self.logger) }
                 #expect(try await Self.eventually { try await Self.jwksKids(client).contains(active.kid) })
                 let fresh = try await client.login(email: email).decode(TokenPairResponse.self)
                 #expect(try Self.kid(of: fresh.accessToken) == active.kid)
@@ -65,9 +65,9 @@ import Testing
                 #expect(try await client.request(.get, "/auth/me", bearer: fresh.accessToken).status == .ok)
 
                 // The signing key cannot be retired; the old one can, and its tokens are refused from then on.
-                await #expect(throws: AuthError.self) { try await keys.keys.retire(kid: active.kid, logger: Self.logger) }
-                await #expect(throws: AuthError.self) { try await keys.keys.retire(kid: "unknown", logger: Self.logger) }
-                try await keys.keys.retire(kid: oldKid, logger: Self.logger)
+                await #expect(throws: AuthError.self) { try await keys.keys.retire(kid: active.kid, client: .commandLine, logger: Self.logger) }
+                await #expect(throws: AuthError.self) { try await keys.keys.retire(kid: "unknown", client: .commandLine, logger: Self.logger) }
+                try await keys.keys.retire(kid: oldKid, client: .commandLine, logger: Self.logger)
                 #expect(try await Self.eventually { try await !Self.jwksKids(client).contains(oldKid) })
                 #expect(try await client.request(.get, "/auth/me", bearer: first.accessToken!).error?.error == .tokenInvalid)
                 #expect(try await client.request(.get, "/auth/me", bearer: fresh.accessToken).status == .ok)
@@ -83,7 +83,7 @@ import Testing
             let pair = try await client.register(email: email)
             let other = try await Self.command(app, ["LATCHKEY_KEY_ACTIVATION_DELAY": "0"])
             try await other.whileConnected {
-                let key = try await other.keys.rotate(logger: Self.logger)
+                let key = try await other.keys.rotate(client: .commandLine, logger: Self.logger)
                 // Another instance that already knows the new key signs a token for the same session.
                 try await other.issuer.reload()
                 let user = try #require(try await other.accounts.account(email: email))

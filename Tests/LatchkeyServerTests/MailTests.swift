@@ -222,7 +222,7 @@ import Testing
         let smtp = SMTPTestServer()
         try await smtp.start()
         // Long enough that the sent row is seen before the cleanup removes it, also on a busy machine.
-        let app = TestApp(smtp.environment.merging(["LATCHKEY_MAIL_RETENTION": "3s"]) { $1 })
+        let app = TestApp(smtp.environment.merging(["LATCHKEY_MAIL_RETENTION": "3s", "LATCHKEY_CLEANUP_INTERVAL": "1s"]) { $1 })
         try await app.run { client in
             _ = try await client.request(.post, "/auth/register", json: ["email": "old@example.com", "password": "Tr1cky!pass", "name": "O"])
             _ = try await smtp.waitForMessages(1)

@@ -12,6 +12,7 @@ import Testing
         ("post", "/auth/forgot-password"), ("post", "/auth/reset-password"), ("get", "/auth/sessions"), ("delete", "/auth/sessions/{id}"),
         ("get", "/auth/verify-email"), ("get", "/auth/reset-password"), ("get", "/assets/latchkey.css"),
         ("get", "/admin/users"), ("get", "/admin/users/{id}"), ("patch", "/admin/users/{id}"), ("post", "/admin/users/{id}/logout-all"),
+        ("get", "/admin/audit"),
         ("get", "/.well-known/jwks.json"), ("get", "/health"), ("get", "/ready"), ("get", "/metrics"), ("get", "/openapi.json"),
     ]
     /// Every GET route answers HEAD too (RFC 9110).

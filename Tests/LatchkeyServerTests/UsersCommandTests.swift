@@ -96,6 +96,37 @@ import Testing
         #expect(try Self.latchkey(["keys", "retire", firstKid], database: database).status == 0)
         let table = try Self.latchkey(["keys", "list"], database: database).stdout
         #expect(table.contains("retired") && table.hasPrefix("KID"))
+
+        // Each change is in the audit log, once; refused ones are not.
+        let events = try Self.latchkey(["audit", "--json"], database: database).objects
+        #expect(events.map { $0["type"] as? String } == ["key.retired", "key.rotated"])
+        #expect((events.first?["details"] as? [String: String]) == ["kid": firstKid])
+        #expect((events.last?["details"] as? [String: Any])?["kid"] as? String == newKid)
+        #expect(events.allSatisfy { $0["userAgent"] as? String == "latchkey command line" && $0["ip"] is NSNull })
+    }
+
+    @Test func auditShowsTheLogNewestFirst() async throws {
+        let app = TestApp()
+        let email = "audit-\(UUID())@example.com".lowercased()
+        try await app.run { client in
+            _ = try await client.register(email: email)
+            for password in ["Wr0ng!pass", "Tr1cky!pass"] { _ = try await client.login(email: email, password: password) }
+        }
+        let all = try Self.latchkey(["audit", "--email", email.uppercased(), "--json"], database: app.database)
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(all.objects.map { $0["type"] as? String } == ["login.succeeded", "login.failed", "user.registered"])
+        let failed = try Self.latchkey(
+            ["audit", "--email", email, "--type", "login.failed", "--since", "1h", "--limit", "5"],
+            database: app.database
+        )
+        #expect(failed.stdout.hasPrefix("AT") && failed.stdout.contains("reason=wrong_password"))
+        #expect(failed.stdout.split(separator: "\n").count == 2)
+        let one = try Self.latchkey(["audit", "--limit", "1", "--json"], database: app.database)
+        #expect(one.objects.count == 1)
+        for refused in [["--type", "nonsense"], ["--since", "yesterday"], ["--limit", "0"], ["--email", "nobody@example.com"]] {
+            let run = try Self.latchkey(["audit"] + refused, database: app.database)
+            #expect(run.status == 1 && !run.stderr.isEmpty, "\(refused)")
+        }
     }
 
     @Test func cleanupDeletesEndedSessionsOnce() async throws {
@@ -108,7 +139,7 @@ import Testing
         let first = try Self.latchkey(["cleanup", "--json"], database: app.database)
         #expect(first.status == 0, "\(first.stderr)")
         let report = try #require(first.objects.first)
-        #expect(Set(report.keys) == ["sessions", "emailTokens", "mails", "rateLimitCounters"])
+        #expect(Set(report.keys) == ["sessions", "emailTokens", "mails", "rateLimitCounters", "auditEvents"])
         #expect(report["sessions"] as? Int == 0)
         let table = try Self.latchkey(["cleanup"], database: app.database)
         #expect(table.status == 0 && table.stdout.hasPrefix("DELETED") && table.stdout.contains("sessions"))

@@ -82,6 +82,10 @@ extension EmailToken {
     }
 }
 
+extension ClientInfo {
+    static let storeTests = ClientInfo(userAgent: "StoreTests/1.0", ip: "192.0.2.7", requestID: "store-tests")
+}
+
 extension RefreshRotation {
     /// A rotation of `presented` to a fresh successor, as `SessionService.refresh` prepares one.
     static func of(_ presented: Data, now: Date, grace: Int = 10, lifetime: TimeInterval = 3600) -> RefreshRotation {
@@ -91,7 +95,8 @@ extension RefreshRotation {
             sealedSuccessor: randomBytes(),
             sessionExpiresAt: now.plus(lifetime),
             now: now,
-            grace: grace
+            grace: grace,
+            client: .storeTests
         )
     }
 }

@@ -13,20 +13,22 @@ extension AccountService {
             else { return }
             guard try await sessions.limiter.allowsMail(to: user.email) else { return mailCapReached(user, logger: logger) }
             let (token, mail) = try verificationToken(for: user, now: Date())
-            try await database.emailTokens.issue(token, mail: mail)
+            try await database.emailTokens.issue(token, mail: mail, audit: nil)
             logger.info("verification mail queued", metadata: ["event": "verification.resent", "user": "\(user.id)"])
         }
     }
 
-    public func verifyEmail(token: String, logger: Logger) async throws -> User {
-        guard let user = try await database.emailTokens.verifyEmail(tokenHash: RandomToken.hash(token), now: Date()) else {
+    public func verifyEmail(token: String, client: ClientInfo, logger: Logger) async throws -> User {
+        let now = Date()
+        let audit = AuditEvent(.userEmailVerified, by: client, at: now)
+        guard let user = try await database.emailTokens.verifyEmail(tokenHash: RandomToken.hash(token), now: now, audit: audit) else {
             throw AuthError.invalidOrExpiredToken
         }
         logger.info("email verified", metadata: ["event": "email.verified", "user": "\(user.id)"])
         return user
     }
 
-    public func forgotPassword(email: String, logger: Logger) async throws {
+    public func forgotPassword(email: String, client: ClientInfo, logger: Logger) async throws {
         try await takingAtLeast(Self.enumerationSafeDuration) {
             guard let user = try await database.users.user(email: EmailAddress.lookupForm(email)), user.isActive else { return }
             guard try await sessions.limiter.allowsMail(to: user.email) else { return mailCapReached(user, logger: logger) }
@@ -34,14 +36,15 @@ extension AccountService {
             let (secret, token) = emailToken(for: user, purpose: .resetPassword, lifetime: tokens.resetTokenTTL, now: now)
             try await database.emailTokens.issue(
                 token,
-                mail: try composer.passwordReset(to: user, token: secret, validFor: tokens.resetTokenTTL, now: now)
+                mail: try composer.passwordReset(to: user, token: secret, validFor: tokens.resetTokenTTL, now: now),
+                audit: AuditEvent(.passwordResetRequested, by: client, at: now, userID: user.id)
             )
             logger.info("password reset mail queued", metadata: ["event": "password.reset.requested", "user": "\(user.id)"])
         }
     }
 
     /// Sets the new password, revokes every session and voids every reset token of the user.
-    public func resetPassword(token: String, newPassword: String, logger: Logger) async throws {
+    public func resetPassword(token: String, newPassword: String, client: ClientInfo, logger: Logger) async throws {
         let problems = policy.problems(with: newPassword, field: "newPassword")
         guard problems.isEmpty else { throw AuthError.validation(problems) }
         let hash = RandomToken.hash(token)
@@ -51,7 +54,9 @@ extension AccountService {
         }
         let passwordHash = try await hasher.hash(newPassword)
         let notice = try composer.passwordChanged(to: user, now: now)
-        guard try await database.emailTokens.resetPassword(tokenHash: hash, passwordHash: passwordHash, notice: notice, now: Date()) else {
+        let audit = AuditEvent(.passwordReset, by: client, at: Date())
+        guard try await database.emailTokens.resetPassword(tokenHash: hash, passwordHash: passwordHash, notice: notice, now: audit.at, audit: audit)
+        else {
             throw AuthError.invalidOrExpiredToken
         }
         // The owner, back in through the emailed link, is not kept waiting by someone guessing the old password.

@@ -33,8 +33,15 @@ extension AccountService {
         if hash == nil { problems.append(FieldError(field: "passwordHash", message: "must be a bcrypt hash ($2a$, $2b$ or $2y$) of cost 4 to 16")) }
         guard let email, let hash, problems.isEmpty else { throw AuthError.validation(problems) }
         let user = Self.newUser(email: email, name: name, passwordHash: hash, role: account.role, emailVerified: account.emailVerified, now: Date())
+        let audit = AuditEvent(
+            .userRegistered,
+            by: .commandLine,
+            at: user.createdAt,
+            userID: user.id,
+            details: ["role": .string(user.role.rawValue), "imported": true]
+        )
         do {
-            try await database.users.insertUser(user, verification: nil)
+            try await database.users.insertUser(user, verification: nil, audit: audit)
         } catch let error as AuthError where error.code == .emailAlreadyRegistered {
             return .skipped
         }

@@ -57,14 +57,15 @@ public struct AccountService: Sendable {
 
     /// Sign-up: creates the account; returns its first tokens too when verification is not required.
     public func register(_ account: NewAccount, client: ClientInfo, logger: Logger) async throws -> Registration {
-        let user = try await createAccount(account, logger: logger)
+        let user = try await createAccount(account, client: client, logger: logger)
+        Measured.registrations.increment()
         guard !configuration.requireEmailVerification else { return Registration(user: user, tokens: nil) }
-        return Registration(user: user, tokens: try await sessions.startSession(for: user, client: client, now: user.createdAt))
+        return Registration(user: user, tokens: try await sessions.startSession(for: user, client: client, recording: nil, now: user.createdAt))
     }
 
     /// Creates the account, with its verification mail when verification is required and the address is not
     /// vouched for. Throws a validation error naming every bad field, or `emailAlreadyRegistered`.
-    public func createAccount(_ account: NewAccount, logger: Logger) async throws -> User {
+    public func createAccount(_ account: NewAccount, client: ClientInfo, logger: Logger) async throws -> User {
         var (email, name, problems) = Self.identity(email: account.email, name: account.name)
         problems += policy.problems(with: account.password, field: "password")
         guard let email, problems.isEmpty else { throw AuthError.validation(problems) }
@@ -79,7 +80,8 @@ public struct AccountService: Sendable {
             now: now
         )
         let verification = configuration.requireEmailVerification && !user.emailVerified ? try verificationToken(for: user, now: now) : nil
-        try await database.users.insertUser(user, verification: verification)
+        let audit = AuditEvent(.userRegistered, by: client, at: now, userID: user.id, details: ["role": .string(user.role.rawValue)])
+        try await database.users.insertUser(user, verification: verification, audit: audit)
         logger.info(
             verification == nil ? "registered" : "registered; verification mail queued",
             metadata: ["event": "register", "user": "\(user.id)"]
@@ -92,18 +94,27 @@ public struct AccountService: Sendable {
         try await database.users.user(email: EmailAddress.lookupForm(email))
     }
 
-    public func updateProfile(_ identity: Identity, name: String) async throws -> User {
+    public func updateProfile(_ identity: Identity, name: String, client: ClientInfo) async throws -> User {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines).nfc
         let problems = Self.nameProblems(name)
         guard problems.isEmpty else { throw AuthError.validation(problems) }
-        guard let user = try await database.users.updateName(userID: identity.userID, name: name, now: Date()) else {
+        let now = Date()
+        let audit = AuditEvent(
+            .userUpdated,
+            by: client,
+            at: now,
+            userID: identity.userID,
+            sessionID: identity.sessionID,
+            details: ["name": .string(name)]
+        )
+        guard let user = try await database.users.updateName(userID: identity.userID, name: name, now: now, audit: audit) else {
             throw AuthError.tokenInvalid
         }
         return user
     }
 
     /// Keeps the caller's session and revokes every other one.
-    public func changePassword(_ identity: Identity, current: String, new: String, logger: Logger) async throws {
+    public func changePassword(_ identity: Identity, current: String, new: String, client: ClientInfo, logger: Logger) async throws {
         let user = identity.user
         let problems = policy.problems(with: new, field: "newPassword")
         guard problems.isEmpty else { throw AuthError.validation(problems) }
@@ -115,16 +126,19 @@ public struct AccountService: Sendable {
             passwordHash: hash,
             keepSessionID: identity.sessionID,
             notice: try composer.passwordChanged(to: user, now: now),
-            now: now
+            now: now,
+            audit: AuditEvent(.passwordChanged, by: client, at: now, userID: user.id, sessionID: identity.sessionID)
         )
         logger.info("password changed", metadata: ["event": "password.changed", "user": "\(user.id)"])
     }
 
     /// Soft delete: the row stays (its email stays reserved), every session is revoked.
-    public func deleteAccount(_ identity: Identity, password: String, logger: Logger) async throws {
+    public func deleteAccount(_ identity: Identity, password: String, client: ClientInfo, logger: Logger) async throws {
         let user = identity.user
         guard try await hasher.verify(password, hash: user.passwordHash) else { throw AuthError.invalidCredentials }
-        try await database.users.softDelete(userID: user.id, now: Date())
+        let now = Date()
+        let audit = AuditEvent(.userDeleted, by: client, at: now, userID: user.id, sessionID: identity.sessionID)
+        try await database.users.softDelete(userID: user.id, now: now, audit: audit)
         logger.info("account deleted", metadata: ["event": "account.deleted", "user": "\(user.id)"])
     }
 

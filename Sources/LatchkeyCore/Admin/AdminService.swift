@@ -35,6 +35,16 @@ public struct UserChanges: Sendable, Equatable {
         self.name = name
         self.emailVerified = emailVerified
     }
+
+    /// What an audit event of the change says: each field set, with its new value.
+    var auditDetails: [String: AuditValue] {
+        var details: [String: AuditValue] = [:]
+        if let role { details["role"] = .string(role.rawValue) }
+        if let disabled { details["disabled"] = .bool(disabled) }
+        if let name { details["name"] = .string(name) }
+        if let emailVerified { details["emailVerified"] = .bool(emailVerified) }
+        return details
+    }
 }
 
 /// What the admin API and the `users` commands do: list and show accounts, change their role, state and name, end
@@ -63,9 +73,10 @@ public struct AdminService: Sendable {
         return summary
     }
 
-    /// Applies `changes` made by `actor` (the admin's id; nil for the command line). Admins cannot demote or disable
-    /// themselves through the API, so the last admin cannot lock everyone out by a slip.
-    public func update(userID: UUID, _ changes: UserChanges, by actor: UUID?, logger: Logger, now: Date = Date()) async throws -> UserSummary {
+    /// Applies `changes` asked for by `client` (an admin, whose id is its `actorID`, or the command line). Admins cannot
+    /// demote or disable themselves through the API, so the last admin cannot lock everyone out by a slip.
+    public func update(userID: UUID, _ changes: UserChanges, client: ClientInfo, logger: Logger, now: Date = Date()) async throws -> UserSummary {
+        let actor = client.actorID
         var changes = changes
         var problems: [FieldError] = []
         if let name = changes.name {
@@ -75,7 +86,8 @@ public struct AdminService: Sendable {
         if actor == userID, changes.role == .user { problems.append(FieldError(field: "role", message: "cannot be taken from yourself")) }
         if actor == userID, changes.disabled == true { problems.append(FieldError(field: "disabled", message: "cannot be set on yourself")) }
         guard problems.isEmpty else { throw AuthError.validation(problems) }
-        guard let summary = try await database.users.update(userID: userID, changes, now: now) else { throw Self.noSuchUser }
+        let audit = AuditEvent(.userUpdated, by: client, at: now, userID: userID, details: changes.auditDetails)
+        guard let summary = try await database.users.update(userID: userID, changes, now: now, audit: audit) else { throw Self.noSuchUser }
         var metadata: Logger.Metadata = ["event": "user.updated", "user": "\(userID)"]
         if let actor { metadata["actor"] = "\(actor)" }
         logger.notice("account changed by an administrator", metadata: metadata)
@@ -83,9 +95,9 @@ public struct AdminService: Sendable {
     }
 
     /// Revokes every session of the account; throws `notFound` for an unknown id.
-    public func logoutEverywhere(userID: UUID, logger: Logger, now: Date = Date()) async throws {
+    public func logoutEverywhere(userID: UUID, client: ClientInfo, logger: Logger, now: Date = Date()) async throws {
         _ = try await user(id: userID, now: now)
-        try await sessions.logoutEverywhere(userID: userID, logger: logger, now: now)
+        try await sessions.logoutEverywhere(userID: userID, client: client, logger: logger, now: now)
     }
 
     public static let noSuchUser = AuthError(.notFound, "No such user")

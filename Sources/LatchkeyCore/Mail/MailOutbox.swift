@@ -33,16 +33,9 @@ public struct MailOutbox: Sendable {
         return due.count
     }
 
-    public func purgeOld(now: Date = Date()) async throws {
-        let before = now.addingTimeInterval(-Double(configuration.retention))
-        var purged = 0
-        // In batches, like every cleanup: no statement holds locks for long.
-        while !Task.isCancelled {
-            let batch = try await store.purge(before: before, limit: 1000)
-            purged += batch
-            if batch < 1000 { break }
-        }
-        if purged > 0 { logger.info("outbox cleaned", metadata: ["purged": "\(purged)"]) }
+    /// Sets `latchkey_mail_outbox_pending` to the mails waiting for delivery.
+    public func measurePending() async throws {
+        Measured.mailsPending.record(try await store.pendingCount())
     }
 
     private func deliver(_ queued: QueuedMail) async {
@@ -59,6 +52,7 @@ public struct MailOutbox: Sendable {
         do {
             try await transport.send(mail)
             try await store.markSent(id, now: Date())
+            Measured.mailsSent.increment()
             logger.info("mail delivered", metadata: metadata)
         } catch let error as MailDeliveryError {
             await record(error, for: queued, metadata: metadata)
@@ -74,9 +68,11 @@ public struct MailOutbox: Sendable {
             case .temporary(let reason) where queued.attempts + 1 < Self.maxAttempts:
                 let delay = min(Double(configuration.retryMaxDelay), pow(2, Double(queued.attempts)))
                 try await store.markRetry(queued.mail.id, nextAttemptAt: now.addingTimeInterval(delay), error: reason)
+                Measured.mailsRetried.increment()
                 logger.warning("mail delivery failed; will retry", metadata: metadata.merging(["error": "\(reason)", "retryIn": "\(delay)s"]) { $1 })
             case .temporary(let reason), .permanent(let reason):
                 try await store.markFailed(queued.mail.id, now: now, error: reason)
+                Measured.mailsFailed.increment()
                 logger.error("mail delivery failed for good", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
             }
         } catch {

@@ -7,27 +7,31 @@ public struct CleanupReport: Sendable, Equatable, Codable {
     public var emailTokens = 0
     public var mails = 0
     public var rateLimitCounters = 0
+    public var auditEvents = 0
 
     public init() {}
 
-    public var total: Int { sessions + emailTokens + mails + rateLimitCounters }
+    public var total: Int { sessions + emailTokens + mails + rateLimitCounters + auditEvents }
 }
 
 /// Deletes what is no longer needed, in batches of at most `batchSize` rows so that no statement holds locks for
 /// long: sessions that ended (expired or revoked) more than `sessionMemory` ago with their refresh tokens, used or
-/// expired emailed tokens, sent and failed mails past the retention, spent rate-limit counters. Several instances may
-/// run it at once: each batch deletes rows no other batch holds.
+/// expired emailed tokens, sent and failed mails and audit events past their retention, spent rate-limit counters.
+/// Several instances may run it at once: each batch deletes rows no other batch holds.
 public struct Cleanup: Sendable {
     let database: any StorageBackend
     /// Seconds that sent and failed mails are kept (`LATCHKEY_MAIL_RETENTION`).
     let mailRetention: Int
+    /// Seconds that audit events are kept (`LATCHKEY_AUDIT_RETENTION`).
+    let auditRetention: Int
     static let batchSize = 1000
     /// Ended sessions are kept a day, so that a late refresh still finds them (and is told the session ended).
     static let sessionMemory: TimeInterval = 86400
 
-    public init(database: any StorageBackend, mailRetention: Int) {
+    public init(database: any StorageBackend, mailRetention: Int, auditRetention: Int) {
         self.database = database
         self.mailRetention = mailRetention
+        self.auditRetention = auditRetention
     }
 
     /// Runs until nothing is left to delete.
@@ -42,12 +46,15 @@ public struct Cleanup: Sendable {
         report.rateLimitCounters = try await batches {
             try await database.rateLimits.deleteSpent(now: now, forgetBefore: now.addingTimeInterval(-LoginThrottle.memory), limit: $0)
         }
+        report.auditEvents = try await batches {
+            try await database.audit.deleteOlder(than: now.addingTimeInterval(-Double(auditRetention)), limit: $0)
+        }
         if report.total > 0 {
             logger.info(
                 "cleanup",
                 metadata: [
                     "event": "cleanup", "sessions": "\(report.sessions)", "emailTokens": "\(report.emailTokens)", "mails": "\(report.mails)",
-                    "rateLimitCounters": "\(report.rateLimitCounters)",
+                    "rateLimitCounters": "\(report.rateLimitCounters)", "auditEvents": "\(report.auditEvents)",
                 ]
             )
         }

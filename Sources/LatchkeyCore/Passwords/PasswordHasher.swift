@@ -31,10 +31,7 @@ public struct PasswordHasher: Sendable {
     public func hash(_ password: String) async throws -> String {
         let cost = UInt8(cost)
         let password = password.nfc
-        return try await Self.pool.runIfActive {
-            Self.lowerThreadPriority()
-            return Bcrypt.hash(password, cost: cost)
-        }
+        return try await Self.run { Bcrypt.hash(password, cost: cost) }
     }
 
     /// Checks `password` against `hash`; with no hash, spends the same time and returns false.
@@ -51,10 +48,7 @@ public struct PasswordHasher: Sendable {
     }
 
     private func verifyExactly(_ password: String, hash: String) async throws -> Bool {
-        try await Self.pool.runIfActive {
-            Self.lowerThreadPriority()
-            return Bcrypt.verify(password, hash: hash)
-        }
+        try await Self.run { Bcrypt.verify(password, hash: hash) }
     }
 
     /// `hash` as stored for an import, nil when it is not a bcrypt hash of cost 4 to 16. `$2y$` (PHP) and `$2b$` are the
@@ -86,6 +80,20 @@ public struct PasswordHasher: Sendable {
         pool.start()
         return pool
     }()
+
+    /// Runs a hash on the pool, counted while it waits for a thread and while it runs (`latchkey_bcrypt_queue_length`,
+    /// `latchkey_bcrypt_running`).
+    private static func run<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async throws -> Result {
+        Measured.bcryptQueued.increment()
+        // The pool is never stopped, so every job submitted runs and leaves the queue.
+        return try await pool.runIfActive {
+            Measured.bcryptQueued.decrement()
+            Measured.bcryptRunning.increment()
+            defer { Measured.bcryptRunning.decrement() }
+            lowerThreadPriority()
+            return work()
+        }
+    }
 
     /// Nice 1 and `SCHED_BATCH` for the calling thread (on Linux both are per thread, and 0 is the calling one): a
     /// batch thread is not favoured when it wakes, so it does not preempt request handling, and its slices are longer.

@@ -101,10 +101,10 @@ public struct RateLimiter: Sendable {
 
     /// Made once (after `serve` bootstraps the metrics system): under attack nearly every request is a 429, and a
     /// counter made per request is a registry look-up under its lock each time.
-    private static let limitedCounters: [String: Counter] = Dictionary(
-        uniqueKeysWithValues: (Budget.allCases.map(\.rawValue) + ["login_account", "mail_recipient"]).map {
-            ($0, Counter(label: "latchkey_rate_limited_total", dimensions: [("limit", $0)]))
-        }
+    private static let limitedCounters = Measured.counters(
+        "latchkey_rate_limited_total",
+        "limit",
+        Budget.allCases.map(\.rawValue) + ["login_account", "mail_recipient"]
     )
 }
 

@@ -13,14 +13,25 @@ public struct RefreshRotation: Sendable {
     public var now: Date
     /// Seconds; 0 turns the grace window off.
     public var grace: Int
+    /// Who presented the token, for the audit log.
+    public var client: ClientInfo
 
-    public init(presentedHash: Data, successorHash: Data, sealedSuccessor: Data, sessionExpiresAt: Date, now: Date, grace: Int) {
+    public init(
+        presentedHash: Data,
+        successorHash: Data,
+        sealedSuccessor: Data,
+        sessionExpiresAt: Date,
+        now: Date,
+        grace: Int,
+        client: ClientInfo
+    ) {
         self.presentedHash = presentedHash
         self.successorHash = successorHash
         self.sealedSuccessor = sealedSuccessor
         self.sessionExpiresAt = sessionExpiresAt
         self.now = now
         self.grace = grace
+        self.client = client
     }
 
     /// What the store found for the presented token.
@@ -61,6 +72,17 @@ public struct RefreshRotation: Sendable {
         case reused
         case invalid
         case accountDisabled
+
+        /// The metric's name for it.
+        var name: String {
+            switch self {
+            case .rotated: "rotated"
+            case .replayed: "replayed"
+            case .reused: "reused"
+            case .invalid: "invalid"
+            case .accountDisabled: "disabled"
+            }
+        }
     }
 
     public func decide(_ state: State) -> Decision {
@@ -86,6 +108,18 @@ public struct RefreshRotation: Sendable {
         case .invalid: return .invalid
         case .accountDisabled: return .accountDisabled
         }
+    }
+
+    /// What the audit log records of `decision`, in the same transaction: a rotation or a detected reuse. A replay
+    /// changes nothing, so it records nothing.
+    public func auditEvent(for decision: Decision, session: Session) -> AuditEvent? {
+        let type: AuditEvent.Kind
+        switch decision {
+        case .rotate: type = .tokenRefreshed
+        case .reuse: type = .tokenReuseDetected
+        case .replay, .invalid, .accountDisabled: return nil
+        }
+        return AuditEvent(type, by: client, at: now, userID: session.userID, sessionID: session.id)
     }
 
     /// Encrypts `successor` under a key only the holder of `presented` can derive.

@@ -3,15 +3,23 @@ import LatchkeyAPI
 import Logging
 import Metrics
 
-/// Where a request came from, kept with the session it opens.
+/// Who asked for a change and from where: kept with the sessions it opens and in the audit log.
 public struct ClientInfo: Sendable {
     public var userAgent: String?
     public var ip: String?
+    public var requestID: String?
+    /// The administrator acting on someone else's account.
+    public var actorID: UUID?
 
-    public init(userAgent: String?, ip: String?) {
+    public init(userAgent: String?, ip: String?, requestID: String? = nil, actorID: UUID? = nil) {
         self.userAgent = userAgent.map { String($0.prefix(512)) }
         self.ip = ip
+        self.requestID = requestID
+        self.actorID = actorID
     }
+
+    /// An operator's `latchkey` command.
+    public static let commandLine = ClientInfo(userAgent: "latchkey command line", ip: nil)
 }
 
 /// What a user logs in with.
@@ -74,26 +82,38 @@ public struct SessionService: Sendable {
         let user = try await database.users.user(email: email)
         // bcrypt runs whether or not the account exists, so timing does not reveal it.
         let matches = try await hasher.verify(credentials.password, hash: user?.passwordHash)
+        let now = Date()
         guard let user, matches else {
-            Self.loginFailures.increment()
+            Measured.loginsFailed.increment()
             logger.info("login failed", metadata: ["event": "login.failed"])
+            // An unknown email has no account to name: the event names the email tried.
+            let about: [String: AuditValue] = user == nil ? ["reason": "unknown_email", "email": .string(email)] : ["reason": "wrong_password"]
+            var events = [AuditEvent(.loginFailed, by: client, at: now, userID: user?.id, details: about)]
             if let state = reservation.state, let waitUntil = state.waitUntil {
+                let wait = Rate.wholeSeconds(waitUntil - now.timeIntervalSince1970)
                 logger.warning(
                     "account waits after failed logins",
                     metadata: [
-                        "event": "login.throttled", "account": "\(reservation.logName)", "failures": "\(state.failures)",
-                        "waitSeconds": "\(Rate.wholeSeconds(waitUntil - Date().timeIntervalSince1970))",
+                        "event": "login.throttled", "account": "\(reservation.logName)", "failures": "\(state.failures)", "waitSeconds": "\(wait)",
                     ]
                 )
+                // This failure started the wait: the one event of it (the 429s during the wait write nothing).
+                let details = about.merging(["failures": .int(state.failures), "waitSeconds": .int(wait)]) { old, _ in old }
+                events.append(AuditEvent(.loginThrottled, by: client, at: now, userID: user?.id, details: details))
             }
+            try await database.audit.record(events)
             throw AuthError.invalidCredentials
         }
         // The password was right: the reserved failure is not one.
         guard user.isActive, !accounts.requireEmailVerification || user.emailVerified else {
             try await limiter.clearLoginFailures(email: email)
+            Measured.loginsFailed.increment()
+            let reason = user.isActive ? "email_not_verified" : "account_disabled"
+            try await database.audit.record([AuditEvent(.loginFailed, by: client, at: now, userID: user.id, details: ["reason": .string(reason)])])
             throw user.isActive ? AuthError.emailNotVerified : AuthError.accountDisabled
         }
-        let tokens = try await startSession(for: user, client: client, clearingLoginFailures: reservation.accountKey)
+        let tokens = try await startSession(for: user, client: client, recording: .loginSucceeded, clearingLoginFailures: reservation.accountKey)
+        Measured.loginsSucceeded.increment()
         logger.info("login", metadata: ["event": "login.succeeded", "user": "\(user.id)"])
         if hasher.needsRehash(user.passwordHash) { await rehash(user, credentials.password, logger: logger) }
         return tokens
@@ -110,13 +130,13 @@ public struct SessionService: Sendable {
         }
     }
 
-    private static let loginFailures = Counter(label: "latchkey_login_failures_total")
-
     /// Opens a session for an authenticated user and returns its first tokens. Past the per-user cap, the
-    /// least recently used live session is revoked.
+    /// least recently used live session is revoked. `recording` is the audit event's type (none for the session a
+    /// registration opens: its `user.registered` says it).
     public func startSession(
         for user: User,
         client: ClientInfo,
+        recording type: AuditEvent.Kind?,
         clearingLoginFailures accountKey: String? = nil,
         now: Date = Date()
     ) async throws -> IssuedTokens {
@@ -135,12 +155,13 @@ public struct SessionService: Sendable {
             session,
             refreshTokenHash: RandomToken.hash(refreshToken),
             maxLiveSessions: accounts.maxSessionsPerUser,
-            clearingLoginFailures: accountKey
+            clearingLoginFailures: accountKey,
+            audit: type.map { AuditEvent($0, by: client, at: now, userID: user.id, sessionID: session.id) }
         )
         return try await issue(user: user, sessionID: session.id, refreshToken: refreshToken, now: now)
     }
 
-    public func refresh(_ presented: String, logger: Logger, now: Date = Date()) async throws -> IssuedTokens {
+    public func refresh(_ presented: String, client: ClientInfo, logger: Logger, now: Date = Date()) async throws -> IssuedTokens {
         let successor = RandomToken.make()
         let rotation = RefreshRotation(
             presentedHash: RandomToken.hash(presented),
@@ -148,9 +169,12 @@ public struct SessionService: Sendable {
             sealedSuccessor: try RefreshRotation.seal(successor, presented: presented),
             sessionExpiresAt: now.addingTimeInterval(Double(tokens.refreshTokenTTL)),
             now: now,
-            grace: tokens.refreshReuseGrace
+            grace: tokens.refreshReuseGrace,
+            client: client
         )
-        switch try await database.sessions.rotateRefreshToken(rotation) {
+        let outcome = try await database.sessions.rotateRefreshToken(rotation)
+        Measured.refreshes[outcome.name]?.increment()
+        switch outcome {
         case .rotated(let session, let user):
             logger.info("refresh", metadata: ["event": "refresh", "user": "\(user.id)", "session": "\(session.id)"])
             return try await issue(user: user, sessionID: session.id, refreshToken: successor, now: now)
@@ -169,18 +193,20 @@ public struct SessionService: Sendable {
     }
 
     /// Ends the session of `refreshToken`, or else of the caller's access token. Unknown tokens are fine.
-    public func logout(refreshToken: String?, identity: Identity?, logger: Logger, now: Date = Date()) async throws {
+    public func logout(refreshToken: String?, identity: Identity?, client: ClientInfo, logger: Logger, now: Date = Date()) async throws {
+        let event = AuditEvent(.logout, by: client, at: now)
         if let refreshToken {
-            try await database.sessions.revokeSession(refreshTokenHash: RandomToken.hash(refreshToken), now: now)
+            try await database.sessions.revokeSession(refreshTokenHash: RandomToken.hash(refreshToken), now: now, audit: event)
         } else if let identity {
-            _ = try await database.sessions.revokeSession(id: identity.sessionID, userID: identity.userID, now: now)
+            let audit = event.about(userID: identity.userID, sessionID: identity.sessionID)
+            _ = try await database.sessions.revokeSession(id: identity.sessionID, userID: identity.userID, now: now, audit: audit)
         }
         logger.info("logout", metadata: ["event": "logout"])
     }
 
     /// Revokes every session of the user (the caller's own, an admin's or a command's request).
-    public func logoutEverywhere(userID: UUID, logger: Logger, now: Date = Date()) async throws {
-        try await database.sessions.revokeAllSessions(userID: userID, now: now)
+    public func logoutEverywhere(userID: UUID, client: ClientInfo, logger: Logger, now: Date = Date()) async throws {
+        try await database.sessions.revokeAllSessions(userID: userID, now: now, audit: AuditEvent(.logoutAll, by: client, at: now, userID: userID))
         logger.info("logout everywhere", metadata: ["event": "logout.all", "user": "\(userID)"])
     }
 
@@ -193,8 +219,9 @@ public struct SessionService: Sendable {
     }
 
     /// Throws `notFound` for an unknown id or another user's session.
-    public func revokeSession(id: UUID, ofUser userID: UUID, now: Date = Date()) async throws {
-        guard try await database.sessions.revokeSession(id: id, userID: userID, now: now) else {
+    public func revokeSession(id: UUID, ofUser userID: UUID, client: ClientInfo, now: Date = Date()) async throws {
+        let audit = AuditEvent(.sessionRevoked, by: client, at: now, userID: userID, sessionID: id)
+        guard try await database.sessions.revokeSession(id: id, userID: userID, now: now, audit: audit) else {
             throw AuthError(.notFound, "No such session")
         }
     }

@@ -1,27 +1,30 @@
 import Foundation
 
+// Every change that the audit log records takes its `AuditEvent` and writes it in the change's own transaction,
+// only when something changed.
+
 /// Accounts. Implementations keep the email unique case-insensitively (emails are stored lower-cased).
 public protocol UserStore: Sendable {
     /// Inserts the user and, in the same transaction, its verification token and mail.
     /// Throws `AuthError.emailAlreadyRegistered` when the email is taken, by a deleted account too.
-    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?) async throws
+    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?, audit: AuditEvent) async throws
     func user(email: String) async throws -> User?
-    func updateName(userID: UUID, name: String, now: Date) async throws -> User?
+    func updateName(userID: UUID, name: String, now: Date, audit: AuditEvent) async throws -> User?
     /// In one transaction: sets the hash, revokes every session of the user except `keepSessionID`, voids
     /// pending reset tokens and queues the notice mail.
-    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) async throws
+    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date, audit: AuditEvent) async throws
     /// Replaces `old` by a hash of the same password (a rehash at another cost), only while `old` is still stored: a
     /// password change that came in between wins. Sessions stay.
     func rehashPassword(userID: UUID, from old: String, to new: String) async throws
     /// Marks the account deleted and revokes all its sessions, in one transaction.
-    func softDelete(userID: UUID, now: Date) async throws
+    func softDelete(userID: UUID, now: Date, audit: AuditEvent) async throws
     /// Up to `limit` accounts, deleted ones too, newest first (by creation, then id), starting after the account
     /// `after` when given; `emailContaining` (lower-case) filters by a part of the email.
     func users(emailContaining: String?, limit: Int, after: UUID?, now: Date) async throws -> [UserSummary]
     func summary(userID: UUID, now: Date) async throws -> UserSummary?
     /// Applies an administrator's changes in one transaction; disabling also revokes every session of the account.
     /// Nil for an unknown id.
-    func update(userID: UUID, _ changes: UserChanges, now: Date) async throws -> UserSummary?
+    func update(userID: UUID, _ changes: UserChanges, now: Date, audit: AuditEvent) async throws -> UserSummary?
 }
 
 /// Sessions and their refresh-token chains. Only hashes of refresh tokens are stored.
@@ -29,8 +32,16 @@ public protocol SessionStore: Sendable {
     /// Stores a new session and its first refresh token; first revokes the user's least recently used live
     /// sessions so that, with the new one, at most `maxLiveSessions` are live.
     /// In the same round trip, deletes the login throttle state `clearingLoginFailures` names (a successful login).
-    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int, clearingLoginFailures accountKey: String?) async throws
-    /// Rotates a refresh token in one transaction; the database decides concurrent races.
+    /// `audit` is nil for the session a registration opens (`user.registered` records it).
+    func createSession(
+        _ session: Session,
+        refreshTokenHash: Data,
+        maxLiveSessions: Int,
+        clearingLoginFailures accountKey: String?,
+        audit: AuditEvent?
+    ) async throws
+    /// Rotates a refresh token in one transaction; the database decides concurrent races. Records
+    /// `rotation.auditEvent(for:)`.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome
     /// The active user of a session that is neither revoked nor expired, in one query (every protected request asks).
     func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User?
@@ -38,10 +49,11 @@ public protocol SessionStore: Sendable {
     /// starting after the session `after` when given.
     func liveSessions(userID: UUID, now: Date, limit: Int, after: UUID?) async throws -> [Session]
     /// Returns false when no such session of that user exists.
-    func revokeSession(id: UUID, userID: UUID, now: Date) async throws -> Bool
-    /// Revokes the session the refresh token belongs to, whatever its state; unknown tokens are ignored.
-    func revokeSession(refreshTokenHash: Data, now: Date) async throws
-    func revokeAllSessions(userID: UUID, now: Date) async throws
+    func revokeSession(id: UUID, userID: UUID, now: Date, audit: AuditEvent) async throws -> Bool
+    /// Revokes the session the refresh token belongs to; unknown tokens and ended sessions are ignored. The event is
+    /// recorded `about` the session found.
+    func revokeSession(refreshTokenHash: Data, now: Date, audit: AuditEvent) async throws
+    func revokeAllSessions(userID: UUID, now: Date, audit: AuditEvent) async throws
     /// Deletes up to `limit` sessions that expired or were revoked before `before`, with their refresh tokens; returns how
     /// many sessions went. Concurrent callers (other instances) delete disjoint batches.
     func deleteEnded(before: Date, limit: Int) async throws -> Int
@@ -50,14 +62,16 @@ public protocol SessionStore: Sendable {
 /// Single-use tokens sent by mail, and the outbox that carries them.
 public protocol EmailTokenStore: Sendable {
     /// Stores the token and queues its mail in one transaction. A reset token voids the user's older ones.
-    func issue(_ token: EmailToken, mail: SealedMail) async throws
+    func issue(_ token: EmailToken, mail: SealedMail, audit: AuditEvent?) async throws
     /// The active user a usable (unused, unexpired) token of `purpose` belongs to.
     func owner(of tokenHash: Data, purpose: EmailToken.Purpose, now: Date) async throws -> User?
-    /// Uses a verification token and marks the email verified; nil when the token is not usable.
-    func verifyEmail(tokenHash: Data, now: Date) async throws -> User?
+    /// Uses a verification token and marks the email verified; nil when the token is not usable. The event is
+    /// recorded `about` the token's owner.
+    func verifyEmail(tokenHash: Data, now: Date, audit: AuditEvent) async throws -> User?
     /// In one transaction: uses the reset token, voids the user's other reset tokens, sets the password,
-    /// revokes every session and queues the notice. False when the token is not usable.
-    func resetPassword(tokenHash: Data, passwordHash: String, notice: SealedMail, now: Date) async throws -> Bool
+    /// revokes every session and queues the notice. False when the token is not usable. The event is recorded
+    /// `about` the token's owner.
+    func resetPassword(tokenHash: Data, passwordHash: String, notice: SealedMail, now: Date, audit: AuditEvent) async throws -> Bool
     /// Deletes up to `limit` used or expired tokens; returns how many.
     func deleteSpent(now: Date, limit: Int) async throws -> Int
 }
@@ -72,6 +86,8 @@ public protocol OutboxStore: Sendable {
     func markFailed(_ id: UUID, now: Date, error: String) async throws
     /// Deletes up to `limit` delivered and failed mails older than `before`; returns how many.
     func purge(before: Date, limit: Int) async throws -> Int
+    /// Mails neither delivered nor given up.
+    func pendingCount() async throws -> Int
 }
 
 /// Asymmetric signing keys, shared by every instance on the database.
@@ -83,9 +99,9 @@ public protocol SigningKeyStore: Sendable {
     func replacePrivateKey(kid: String, with privateKey: String) async throws
     /// Every key, retired ones too, oldest first.
     func allSigningKeys() async throws -> [SigningKey]
-    func addSigningKey(_ key: SigningKey) async throws
+    func addSigningKey(_ key: SigningKey, audit: AuditEvent) async throws
     /// Marks the key retired; false when there is no such live key.
-    func retireSigningKey(kid: String, now: Date) async throws -> Bool
+    func retireSigningKey(kid: String, now: Date, audit: AuditEvent) async throws -> Bool
 }
 
 /// One bucket of a per-IP or per-recipient budget.
@@ -140,6 +156,17 @@ public protocol RateLimitStore: Sendable {
     func deleteSpent(now: Date, forgetBefore: Date, limit: Int) async throws -> Int
 }
 
+/// The audit log: append-only but for retention.
+public protocol AuditStore: Sendable {
+    /// Records events that go with no other change (a failed login), in one transaction.
+    func record(_ events: [AuditEvent]) async throws
+    /// Up to `limit` events matching `filter`, newest first (in the order they were written), starting after the event
+    /// `after`.
+    func events(_ filter: AuditFilter, limit: Int, after: UUID?) async throws -> [AuditEvent]
+    /// Deletes up to `limit` events from before `before`; returns how many. Concurrent callers delete disjoint batches.
+    func deleteOlder(than before: Date, limit: Int) async throws -> Int
+}
+
 /// Everything the services need from a database backend: SQLite or PostgreSQL.
 public protocol StorageBackend: Sendable {
     var users: any UserStore { get }
@@ -148,6 +175,7 @@ public protocol StorageBackend: Sendable {
     var emailTokens: any EmailTokenStore { get }
     var outbox: any OutboxStore { get }
     var rateLimits: any RateLimitStore { get }
+    var audit: any AuditStore { get }
     /// Throws when the database does not answer.
     func ping() async throws
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyAPI
 import Logging
 
 /// Signing-key rotation, for `latchkey keys`: a rotated-in key is published at once and signs after the activation
@@ -30,21 +31,24 @@ public struct SigningKeyService: Sendable {
     }
 
     /// Adds a key of `algorithm` (default: the configured one) that signs after `keyActivationDelay`.
-    public func rotate(algorithm: SigningAlgorithm? = nil, logger: Logger, now: Date = Date()) async throws -> SigningKey {
+    public func rotate(algorithm: SigningAlgorithm? = nil, client: ClientInfo, logger: Logger, now: Date = Date()) async throws -> SigningKey {
         let algorithm = algorithm ?? configuration.algorithm
         guard algorithm != .hs256 else {
             throw AuthError.validation(field: "algorithm", "HS256 keys come from LATCHKEY_JWT_SECRET; change the secret instead")
         }
         let activatesAt = now.addingTimeInterval(Double(configuration.keyActivationDelay))
         let key = try sealer.seal(SigningKey.generate(algorithm, now: now, activatesAt: activatesAt))
-        try await store.addSigningKey(key)
+        let details: [String: AuditValue] = [
+            "kid": .string(key.kid), "algorithm": .string(algorithm.rawValue), "activatesAt": .string(activatesAt.formatted(.iso8601)),
+        ]
+        try await store.addSigningKey(key, audit: AuditEvent(.keyRotated, by: client, at: now, details: details))
         logger.notice("signing key rotated in", metadata: ["event": "key.rotated", "kid": "\(key.kid)", "activatesAt": "\(activatesAt)"])
         return key
     }
 
     /// Retires a key; refused for the key that signs now for its algorithm, whatever this process is configured with
     /// (rotate first, and retire it once its tokens have expired), so an instance always keeps a key to sign with.
-    public func retire(kid: String, logger: Logger, now: Date = Date()) async throws {
+    public func retire(kid: String, client: ClientInfo, logger: Logger, now: Date = Date()) async throws {
         let keys = try await store.allSigningKeys()
         guard let key = keys.first(where: { $0.kid == kid && $0.retiredAt == nil }) else {
             throw AuthError(.notFound, "No live signing key has the kid \(kid)")
@@ -52,7 +56,10 @@ public struct SigningKeyService: Sendable {
         guard Self.signingKey(among: keys, algorithm: key.algorithm, now: now)?.kid != kid else {
             throw AuthError.validation(field: "kid", "is the signing key; rotate a new key in first")
         }
-        guard try await store.retireSigningKey(kid: kid, now: now) else { throw AuthError(.notFound, "No live signing key has the kid \(kid)") }
+        let audit = AuditEvent(.keyRetired, by: client, at: now, details: ["kid": .string(kid)])
+        guard try await store.retireSigningKey(kid: kid, now: now, audit: audit) else {
+            throw AuthError(.notFound, "No live signing key has the kid \(kid)")
+        }
         logger.notice("signing key retired", metadata: ["event": "key.retired", "kid": "\(kid)"])
     }
 }

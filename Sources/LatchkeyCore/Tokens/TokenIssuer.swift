@@ -100,8 +100,24 @@ public final class TokenIssuer: Sendable {
         return KeyRing(keys: keys, activations: activations, jwks: JWKS(keys: publicKeys))
     }
 
+    /// Why the key set is read again, as `latchkey_signing_key_reloads_total` counts it.
+    public enum ReloadTrigger: String, Sendable {
+        case interval
+        case unknownKid = "unknown_kid"
+    }
+
     /// Reads the key set again; a retired key's tokens are refused from then on.
-    public func reload() async throws {
+    public func reload(_ trigger: ReloadTrigger = .interval) async throws {
+        do {
+            try await readKeys()
+            Measured.keyReloads["\(trigger.rawValue) ok"]?.increment()
+        } catch {
+            Measured.keyReloads["\(trigger.rawValue) error"]?.increment()
+            throw error
+        }
+    }
+
+    private func readKeys() async throws {
         guard let source = source.withLock({ $0 }) else { return }
         let generation = reloadsStarted.withLock { started in
             started += 1
@@ -138,7 +154,7 @@ public final class TokenIssuer: Sendable {
         let now = ContinuousClock.now
         let reload = unknownKidReload.withLock { last in
             if let last, now - last.startedAt < Self.unknownKidReloadInterval { return last.task }
-            let task = Task<Void, Never> { _ = try? await self.reload() }
+            let task = Task<Void, Never> { _ = try? await self.reload(.unknownKid) }
             last = (now, task)
             return task
         }

@@ -25,23 +25,29 @@ struct AccountController {
 
     @Sendable func updateMe(_ request: Request, context: AuthenticatedContext) async throws -> UserResponse {
         let input = try await request.decode(as: UpdateProfileRequest.self, context: context)
-        return try await accounts.updateProfile(context.identity, name: input.name).response
+        return try await accounts.updateProfile(context.identity, name: input.name, client: context.client(request)).response
     }
 
     @Sendable func deleteMe(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
         let input = try await request.decode(as: DeleteAccountRequest.self, context: context)
-        try await accounts.deleteAccount(context.identity, password: input.password, logger: context.logger)
+        try await accounts.deleteAccount(context.identity, password: input.password, client: context.client(request), logger: context.logger)
         return .noContent
     }
 
     @Sendable func changePassword(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
         let input = try await request.decode(as: ChangePasswordRequest.self, context: context)
-        try await accounts.changePassword(context.identity, current: input.currentPassword, new: input.newPassword, logger: context.logger)
+        try await accounts.changePassword(
+            context.identity,
+            current: input.currentPassword,
+            new: input.newPassword,
+            client: context.client(request),
+            logger: context.logger
+        )
         return .noContent
     }
 
     @Sendable func logoutAll(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
-        try await sessions.logoutEverywhere(userID: context.identity.userID, logger: context.logger)
+        try await sessions.logoutEverywhere(userID: context.identity.userID, client: context.client(request), logger: context.logger)
         return .noContent
     }
 
@@ -57,7 +63,7 @@ struct AccountController {
     /// Another user's session is a 404, like one that never existed.
     @Sendable func revokeSession(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
         guard let id = context.parameters.get("id", as: UUID.self) else { throw AuthError(.notFound, "No such session") }
-        try await sessions.revokeSession(id: id, ofUser: context.identity.userID)
+        try await sessions.revokeSession(id: id, ofUser: context.identity.userID, client: context.client(request))
         return .noContent
     }
 }

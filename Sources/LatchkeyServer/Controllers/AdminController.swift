@@ -7,6 +7,7 @@ import LatchkeyCore
 /// account data, so no cache keeps them.
 struct AdminController {
     let admin: AdminService
+    let audit: AuditLog
 
     var endpoints: RouteCollection<AdminContext> {
         RouteCollection(context: AdminContext.self)
@@ -14,6 +15,7 @@ struct AdminController {
             .get("users/:id", use: showUser)
             .patch("users/:id", use: updateUser)
             .post("users/:id/logout-all", use: logoutAll)
+            .get("audit", use: listAudit)
     }
 
     @Sendable func listUsers(_ request: Request, context: AdminContext) async throws -> EditedResponse<AdminUserListResponse> {
@@ -38,12 +40,43 @@ struct AdminController {
             role = value
         }
         let changes = UserChanges(role: role, disabled: input.disabled, name: input.name, emailVerified: input.emailVerified)
-        return .noStore(try await admin.update(userID: id, changes, by: context.identity.userID, logger: context.logger).response)
+        return .noStore(try await admin.update(userID: id, changes, client: context.client(request), logger: context.logger).response)
     }
 
     @Sendable func logoutAll(_ request: Request, context: AdminContext) async throws -> HTTPResponse.Status {
-        try await admin.logoutEverywhere(userID: try userID(context), logger: context.logger)
+        try await admin.logoutEverywhere(userID: try userID(context), client: context.client(request), logger: context.logger)
         return .noContent
+    }
+
+    /// `?userId=&type=&since=&limit=&cursor=`; `since` is a date-time or a duration back from now (`24h`).
+    @Sendable func listAudit(_ request: Request, context: AdminContext) async throws -> EditedResponse<AuditEventListResponse> {
+        let query = request.uri.queryParameters
+        var filter = AuditFilter()
+        var problems: [FieldError] = []
+        if let text = query["userId"].map(String.init), !text.isEmpty {
+            filter.userID = UUID(uuidString: text)
+            if filter.userID == nil { problems.append(FieldError(field: "userId", message: "must be a user id")) }
+        }
+        if let text = query["type"].map(String.init), !text.isEmpty {
+            filter.type = AuditEvent.Kind.all.first { $0.rawValue == text }
+            if filter.type == nil { problems.append(FieldError(field: "type", message: "must be an audit event type, such as login.failed")) }
+        }
+        if let text = query["since"].map(String.init), !text.isEmpty {
+            filter.since = AuditLog.start(text)
+            if filter.since == nil {
+                problems.append(FieldError(field: "since", message: "must be a date-time such as 2026-12-01T00:00:00Z or a duration such as 24h"))
+            }
+        }
+        let limit: Int
+        do {
+            limit = try request.pageLimit()
+        } catch let error as AuthError {
+            problems += error.details
+            limit = 0
+        }
+        guard problems.isEmpty else { throw AuthError.validation(problems) }
+        let page = try await audit.events(filter, limit: limit, cursor: query["cursor"].map(String.init))
+        return .noStore(AuditEventListResponse(events: page.events.map(\.response), nextCursor: page.nextCursor))
     }
 
     /// A malformed id names no user: 404, like an unknown one.
@@ -55,3 +88,4 @@ struct AdminController {
 
 extension AdminUserResponse: ResponseEncodable {}
 extension AdminUserListResponse: ResponseEncodable {}
+extension AuditEventListResponse: ResponseEncodable {}

@@ -51,7 +51,7 @@ struct AuthController {
         guard let presented = fromBody ?? fromCookie else { throw AuthError.validation(field: "refreshToken", "is required") }
         try await limiter.check(.refresh, ip: context.clientIP)
         do {
-            let tokens = try await sessions.refresh(presented, logger: context.logger)
+            let tokens = try await sessions.refresh(presented, client: context.client(request), logger: context.logger)
             return tokenAnswer(tokens, inCookie: fromCookie != nil || cookie.carriesToken(request))
         } catch let error as AuthError where fromCookie != nil && [.invalidRefreshToken, .refreshTokenReused].contains(error.code) {
             throw AuthErrorWithHeaders(error: error, headers: RefreshCookie.clearing)
@@ -73,7 +73,7 @@ struct AuthController {
             }
         }
         guard refreshToken != nil || identity != nil else { throw AuthError.validation(field: "refreshToken", "is required") }
-        try await sessions.logout(refreshToken: refreshToken, identity: identity, logger: context.logger)
+        try await sessions.logout(refreshToken: refreshToken, identity: identity, client: context.client(request), logger: context.logger)
         return Response(status: .noContent, headers: cookie.isPresent(in: request) ? RefreshCookie.clearing : [:])
     }
 

@@ -28,7 +28,10 @@ struct EmailFlowController {
     func verifyEmail(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await limiter.check(.verifyEmail, ip: context.clientIP)
         let input = try await request.decode(as: TokenRequest.self, context: context)
-        return try await accounts.verifyEmail(token: input.token, logger: context.logger).response.response(from: request, context: context)
+        return try await accounts.verifyEmail(token: input.token, client: context.client(request), logger: context.logger).response.response(
+            from: request,
+            context: context
+        )
     }
 
     /// 202 with the same body whether or not the account exists.
@@ -43,14 +46,14 @@ struct EmailFlowController {
     func forgotPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await limiter.check(.forgotPassword, ip: context.clientIP)
         let input = try await request.decode(as: EmailRequest.self, context: context)
-        try await accounts.forgotPassword(email: input.email, logger: context.logger)
+        try await accounts.forgotPassword(email: input.email, client: context.client(request), logger: context.logger)
         return try accepted(EmailLinkPagesController.resetSent, request, context)
     }
 
     func resetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await limiter.check(.resetPassword, ip: context.clientIP)
         let input = try await request.decode(as: ResetPasswordRequest.self, context: context)
-        try await accounts.resetPassword(token: input.token, newPassword: input.newPassword, logger: context.logger)
+        try await accounts.resetPassword(token: input.token, newPassword: input.newPassword, client: context.client(request), logger: context.logger)
         return Response(status: .noContent)
     }
 

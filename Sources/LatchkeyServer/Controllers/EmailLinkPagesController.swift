@@ -50,7 +50,7 @@ struct EmailLinkPagesController {
         await answering(request, context) { form in
             try await limiter.check(.verifyEmail, ip: context.clientIP)
             do {
-                let user = try await accounts.verifyEmail(token: form["token"] ?? "", logger: context.logger)
+                let user = try await accounts.verifyEmail(token: form["token"] ?? "", client: context.client(request), logger: context.logger)
                 return pages.render("verify-email-done", ["name": user.name])
             } catch let error as AuthError where error.code == .invalidOrExpiredToken {
                 let problem = "\(error.message). Ask for a new one below."
@@ -67,7 +67,7 @@ struct EmailLinkPagesController {
 
     func forgotPassword(_ request: Request, context: AppRequestContext) async -> Response {
         await mailForm(request, context, route: .forgotPassword, page: "reset-password", offer: "offerForgot", sent: Self.resetSent) {
-            try await accounts.forgotPassword(email: $0, logger: context.logger)
+            try await accounts.forgotPassword(email: $0, client: context.client(request), logger: context.logger)
         }
     }
 
@@ -102,7 +102,7 @@ struct EmailLinkPagesController {
                 return pages.render("reset-password", status: .badRequest, ["errors": ["The two passwords do not match."], "token": token])
             }
             do {
-                try await accounts.resetPassword(token: token, newPassword: newPassword, logger: context.logger)
+                try await accounts.resetPassword(token: token, newPassword: newPassword, client: context.client(request), logger: context.logger)
                 return pages.render("reset-password-done")
             } catch let error as AuthError where error.code == .validationError {
                 let problems = error.details.map { "The new password \($0.message)." }

@@ -31,6 +31,23 @@ extension UserSummary {
     }
 }
 
+extension AuditEvent {
+    /// Also what `latchkey audit --json` prints.
+    public var response: AuditEventResponse {
+        AuditEventResponse(
+            id: id.uuidString.lowercased(),
+            at: at,
+            type: type.rawValue,
+            userId: userID?.uuidString.lowercased(),
+            sessionId: sessionID?.uuidString.lowercased(),
+            ip: ip,
+            userAgent: userAgent,
+            requestId: requestID,
+            details: details
+        )
+    }
+}
+
 extension Session {
     func response(currentSessionID: UUID) -> SessionResponse {
         SessionResponse(

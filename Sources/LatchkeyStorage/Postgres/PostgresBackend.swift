@@ -15,6 +15,7 @@ public struct PostgresBackend: StorageBackend {
     public var emailTokens: any EmailTokenStore { PostgresEmailTokenStore(executor: executor) }
     public var outbox: any OutboxStore { PostgresOutboxStore(executor: executor) }
     public var rateLimits: any RateLimitStore { PostgresRateLimitStore(executor: executor) }
+    public var audit: any AuditStore { PostgresAuditStore(executor: executor) }
 
     init(client: PostgresClient, logger: Logger) {
         executor = PostgresExecutor(client: client, logger: logger)

@@ -5,8 +5,11 @@ import PostgresNIO
 struct PostgresEmailTokenStore: EmailTokenStore {
     let executor: PostgresExecutor
 
-    func issue(_ token: EmailToken, mail: SealedMail) async throws {
-        try await executor.transaction { connection in try await connection.issue(token, mail: mail, logger: executor.logger) }
+    func issue(_ token: EmailToken, mail: SealedMail, audit: AuditEvent?) async throws {
+        try await executor.transaction { connection in
+            try await connection.issue(token, mail: mail, logger: executor.logger)
+            try await connection.record(audit, logger: executor.logger)
+        }
     }
 
     func owner(of tokenHash: Data, purpose: EmailToken.Purpose, now: Date) async throws -> User? {
@@ -15,13 +18,14 @@ struct PostgresEmailTokenStore: EmailTokenStore {
         }
     }
 
-    func verifyEmail(tokenHash: Data, now: Date) async throws -> User? {
+    func verifyEmail(tokenHash: Data, now: Date, audit: AuditEvent) async throws -> User? {
         let logger = executor.logger
         return try await executor.transaction { connection in
             guard let user = try await connection.usableTokenOwner(tokenHash, purpose: .verifyEmail, now: now, lock: true, logger: logger) else {
                 return nil
             }
             try await connection.voidTokens(userID: user.id, purpose: .verifyEmail, now: now, logger: logger)
+            try await connection.record(audit.about(userID: user.id), logger: logger)
             return try await connection.rows(
                 "UPDATE users SET email_verified = true, updated_at = \(now) WHERE id = \(user.id) RETURNING *",
                 logger: logger
@@ -29,7 +33,7 @@ struct PostgresEmailTokenStore: EmailTokenStore {
         }
     }
 
-    func resetPassword(tokenHash: Data, passwordHash: String, notice: SealedMail, now: Date) async throws -> Bool {
+    func resetPassword(tokenHash: Data, passwordHash: String, notice: SealedMail, now: Date, audit: AuditEvent) async throws -> Bool {
         let logger = executor.logger
         return try await executor.transaction { connection in
             guard let user = try await connection.usableTokenOwner(tokenHash, purpose: .resetPassword, now: now, lock: true, logger: logger) else {
@@ -43,6 +47,7 @@ struct PostgresEmailTokenStore: EmailTokenStore {
                 now: now,
                 logger: logger
             )
+            try await connection.record(audit.about(userID: user.id), logger: logger)
             return true
         }
     }

@@ -145,6 +145,37 @@ enum PostgresMigrations {
             ],
             nil
         ),
+        (
+            "0010_audit_events",
+            [
+                """
+                CREATE TABLE audit_events (
+                    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    id uuid NOT NULL UNIQUE,
+                    at timestamptz NOT NULL,
+                    type text NOT NULL,
+                    user_id uuid,
+                    session_id uuid,
+                    ip text,
+                    user_agent text,
+                    request_id text,
+                    details text NOT NULL DEFAULT '{}'
+                )
+                """,
+                "CREATE INDEX audit_events_at ON audit_events(at)",
+                "CREATE INDEX audit_events_by_user ON audit_events(user_id, seq) WHERE user_id IS NOT NULL",
+                "CREATE INDEX audit_events_by_type ON audit_events(type, seq)",
+                """
+                CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events
+                FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+                """,
+            ],
+            nil
+        ),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -61,4 +61,9 @@ struct PostgresOutboxStore: OutboxStore {
             """
         ).count
     }
+
+    func pendingCount() async throws -> Int {
+        let rows = try await executor.rows("SELECT count(*)::integer AS pending FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+        return try rows.first?.value("pending") ?? 0
+    }
 }

@@ -76,3 +76,19 @@ extension PostgresRandomAccessRow {
 extension PSQLError {
     var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
 }
+
+extension AuditEvent {
+    init(row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row.value("id"),
+            at: try row.value("at"),
+            type: Kind(rawValue: try row.value("type")),
+            userID: try row.value("user_id"),
+            sessionID: try row.value("session_id"),
+            ip: try row.value("ip"),
+            userAgent: try row.value("user_agent"),
+            requestID: try row.value("request_id"),
+            details: AuditEvent.details(json: try row.value("details"))
+        )
+    }
+}

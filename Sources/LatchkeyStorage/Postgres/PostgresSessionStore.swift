@@ -8,8 +8,14 @@ struct PostgresSessionStore: SessionStore {
 
     /// The sessions past the cap are revoked by a second statement, after the new one is committed: of concurrent
     /// logins of one user, the last to trim then sees every new session (one statement sees only its own snapshot).
-    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int, clearingLoginFailures accountKey: String?) async throws {
-        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash, accountKey: accountKey))
+    func createSession(
+        _ session: Session,
+        refreshTokenHash: Data,
+        maxLiveSessions: Int,
+        clearingLoginFailures accountKey: String?,
+        audit: AuditEvent?
+    ) async throws {
+        _ = try await executor.rows(CreateSessionQuery(session: session, refreshTokenHash: refreshTokenHash, accountKey: accountKey, audit: audit))
         _ = try await executor.rows(TrimSessionsQuery(session: session, maxLiveSessions: maxLiveSessions))
     }
 
@@ -35,7 +41,13 @@ struct PostgresSessionStore: SessionStore {
             case .rotate:
                 continue
             case .reuse:
-                try await executor.execute("UPDATE sessions SET revoked_at = coalesce(revoked_at, \(rotation.now)) WHERE id = \(state.session.id)")
+                try await executor.transaction { connection in
+                    _ = try await connection.rows(
+                        "UPDATE sessions SET revoked_at = coalesce(revoked_at, \(rotation.now)) WHERE id = \(state.session.id)",
+                        logger: executor.logger
+                    )
+                    try await connection.record(rotation.auditEvent(for: .reuse, session: state.session), logger: executor.logger)
+                }
             case .replay, .invalid, .accountDisabled:
                 break
             }
@@ -59,23 +71,45 @@ struct PostgresSessionStore: SessionStore {
         ).map { try Session(row: $0) }
     }
 
-    func revokeSession(id: UUID, userID: UUID, now: Date) async throws -> Bool {
-        try await !executor.rows(
-            "UPDATE sessions SET revoked_at = coalesce(revoked_at, \(now)) WHERE id = \(id) AND user_id = \(userID) RETURNING id"
-        ).isEmpty
+    /// A session revoked already is found (the answer is the same) but not recorded again.
+    func revokeSession(id: UUID, userID: UUID, now: Date, audit: AuditEvent) async throws -> Bool {
+        let logger = executor.logger
+        return try await executor.transaction { connection in
+            guard
+                let row = try await connection.rows(
+                    "SELECT revoked_at FROM sessions WHERE id = \(id) AND user_id = \(userID) FOR UPDATE",
+                    logger: logger
+                ).first
+            else { return false }
+            guard try row.value("revoked_at", as: Date?.self) == nil else { return true }
+            _ = try await connection.rows("UPDATE sessions SET revoked_at = \(now) WHERE id = \(id)", logger: logger)
+            try await connection.record(audit, logger: logger)
+            return true
+        }
     }
 
-    func revokeSession(refreshTokenHash: Data, now: Date) async throws {
-        try await executor.execute(
-            """
-            UPDATE sessions SET revoked_at = \(now)
-            WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = \(refreshTokenHash))
-            """
-        )
+    func revokeSession(refreshTokenHash: Data, now: Date, audit: AuditEvent) async throws {
+        let logger = executor.logger
+        try await executor.transaction { connection in
+            guard
+                let row = try await connection.rows(
+                    """
+                    UPDATE sessions SET revoked_at = \(now)
+                    WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = \(refreshTokenHash))
+                    RETURNING id, user_id
+                    """,
+                    logger: logger
+                ).first
+            else { return }
+            try await connection.record(audit.about(userID: try row.value("user_id"), sessionID: try row.value("id")), logger: logger)
+        }
     }
 
-    func revokeAllSessions(userID: UUID, now: Date) async throws {
-        try await executor.execute(.revokeSessions(userID: userID, now: now))
+    func revokeAllSessions(userID: UUID, now: Date, audit: AuditEvent) async throws {
+        try await executor.transaction { connection in
+            _ = try await connection.rows(.revokeSessions(userID: userID, now: now), logger: executor.logger)
+            try await connection.record(audit, logger: executor.logger)
+        }
     }
 
     /// One statement: the batch is locked (skipping rows another instance is deleting), its refresh tokens go, then it.
@@ -95,7 +129,8 @@ struct PostgresSessionStore: SessionStore {
 
 // The statements of every login, refresh and authenticated request, prepared once per connection.
 
-/// Both rows, and the login's cleared throttle, in one statement: one round trip and no explicit transaction.
+/// Both rows, the login's cleared throttle and its audit event, in one statement: one round trip and no explicit
+/// transaction.
 private struct CreateSessionQuery: PostgresHotQuery {
     static let sql = """
         WITH session AS (
@@ -105,15 +140,18 @@ private struct CreateSessionQuery: PostgresHotQuery {
             DELETE FROM login_throttles WHERE key = $9::text
         ), logged_in AS (
             UPDATE users SET last_login_at = $3 WHERE id = $2
+        ), audited AS (
+            \(AuditInsert.sql(from: 10))
         )
         INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($8, $1, $3)
         """
     var session: Session
     var refreshTokenHash: Data
     var accountKey: String?
+    var audit: AuditEvent?
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 9)
+        var bindings = PostgresBindings(capacity: 9 + AuditInsert.count)
         bindings.append(session.id)
         bindings.append(session.userID)
         bindings.append(session.createdAt)
@@ -123,6 +161,7 @@ private struct CreateSessionQuery: PostgresHotQuery {
         bindings.append(session.ip)
         try bindings.append(refreshTokenHash)
         bindings.append(accountKey)
+        bindings.append(audit: audit)
         return bindings
     }
 }
@@ -175,18 +214,22 @@ private struct RotateOrReadQuery: PostgresHotQuery {
             INSERT INTO refresh_tokens (token_hash, session_id, created_at) SELECT $2, session_id, $1 FROM spent
         ), touched AS (
             UPDATE sessions SET last_used_at = $1, expires_at = $5 WHERE id IN (SELECT session_id FROM spent)
+        ), audited AS (
+            \(AuditInsert.sql(from: 6, aboutSessionIn: "state", when: "EXISTS (SELECT 1 FROM spent)"))
         )
         SELECT state.*, EXISTS (SELECT 1 FROM spent) AS rotated FROM state
         """
     var rotation: RefreshRotation
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 5)
+        var bindings = PostgresBindings(capacity: 5 + AuditInsert.count)
         bindings.append(rotation.now)
         try bindings.append(rotation.successorHash)
         try bindings.append(rotation.sealedSuccessor)
         try bindings.append(rotation.presentedHash)
         bindings.append(rotation.sessionExpiresAt)
+        // Recorded only when this statement rotates, about the session `state` read.
+        bindings.append(audit: AuditEvent(.tokenRefreshed, by: rotation.client, at: rotation.now))
         return bindings
     }
 }

@@ -27,12 +27,23 @@ struct PostgresSigningKeyStore: SigningKeyStore {
         try await executor.rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map { try SigningKey(row: $0) }
     }
 
-    func addSigningKey(_ key: SigningKey) async throws {
-        try await executor.execute(insertQuery(key))
+    func addSigningKey(_ key: SigningKey, audit: AuditEvent) async throws {
+        try await executor.transaction { connection in
+            _ = try await connection.rows(insertQuery(key), logger: executor.logger)
+            try await connection.record(audit, logger: executor.logger)
+        }
     }
 
-    func retireSigningKey(kid: String, now: Date) async throws -> Bool {
-        try await !executor.rows("UPDATE signing_keys SET retired_at = \(now) WHERE kid = \(kid) AND retired_at IS NULL RETURNING kid").isEmpty
+    func retireSigningKey(kid: String, now: Date, audit: AuditEvent) async throws -> Bool {
+        try await executor.transaction { connection in
+            let retired = try await connection.rows(
+                "UPDATE signing_keys SET retired_at = \(now) WHERE kid = \(kid) AND retired_at IS NULL RETURNING kid",
+                logger: executor.logger
+            )
+            guard !retired.isEmpty else { return false }
+            try await connection.record(audit, logger: executor.logger)
+            return true
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LatchkeyCore
 import Logging
+import Metrics
 import PostgresNIO
 
 /// Runs queries with a time bound: when the database is unreachable a request fails with
@@ -9,6 +10,9 @@ struct PostgresExecutor: Sendable {
     let client: PostgresClient
     let logger: Logger
     static let timeout = Duration.seconds(5)
+    /// Statements and transactions running or waiting for a connection: against `connectionsMax`, how full the pool is.
+    static let inFlight = Meter(label: "latchkey_database_queries_in_flight")
+    static let connectionsMax = Gauge(label: "latchkey_database_connections_max")
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await bounded { try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() } }
@@ -23,6 +27,8 @@ struct PostgresExecutor: Sendable {
     }
 
     func bounded<T: Sendable>(timeout: Duration = Self.timeout, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        Self.inFlight.increment()
+        defer { Self.inFlight.decrement() }
         do {
             return try await withThrowingTaskGroup(of: T.self) { group in
                 group.addTask { try await body() }
@@ -107,6 +113,19 @@ extension PostgresConnection {
         return try await rows(query, logger: logger).first.map { try User(row: $0) }
     }
 
+    /// Appends to the audit log, inside the transaction of the change the event records.
+    func record(_ event: AuditEvent?, logger: Logger) async throws {
+        guard let event else { return }
+        _ = try await rows(
+            """
+            INSERT INTO audit_events (id, at, type, user_id, session_id, ip, user_agent, request_id, details)
+            VALUES (\(event.id), \(event.at), \(event.type.rawValue), \(event.userID), \(event.sessionID), \(event.ip), \(event.userAgent),
+                    \(event.requestID), \(event.detailsJSON))
+            """,
+            logger: logger
+        )
+    }
+
     func enqueue(_ mail: SealedMail, logger: Logger) async throws {
         _ = try await rows(
             """
@@ -130,5 +149,42 @@ extension PostgresQuery {
     /// Revokes the user's live sessions, all but `keep`: in a transaction of its own or inside another.
     static func revokeSessions(userID: UUID, except keep: UUID? = nil, now: Date) -> PostgresQuery {
         "UPDATE sessions SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keep)"
+    }
+}
+
+/// The audit event of a hot statement, inserted by one of its CTEs: no explicit transaction, no extra round trip.
+enum AuditInsert {
+    static let columns = ["id", "at", "type", "user_id", "session_id", "ip", "user_agent", "request_id", "details"]
+    static let types = ["uuid", "timestamptz", "text", "uuid", "uuid", "text", "text", "text", "text"]
+    static var count: Int { columns.count }
+
+    /// Inserts the event bound from `$first` on (`PostgresBindings.append(audit:)`) when one was bound. With
+    /// `aboutSessionIn`, the user and session come from that row source's `user_id` and `id`, when `condition` holds.
+    static func sql(from first: Int, aboutSessionIn source: String? = nil, when condition: String? = nil) -> String {
+        var values = zip(first..., types).map { "$\($0)::\($1)" }
+        if let source {
+            // Still naming the bound parameters: PostgreSQL refuses to prepare a statement with an unused one.
+            values[3] = "coalesce(\(values[3]), \(source).user_id)"
+            values[4] = "coalesce(\(values[4]), \(source).id)"
+        }
+        return """
+            INSERT INTO audit_events (\(columns.joined(separator: ", ")))
+            SELECT \(values.joined(separator: ", "))\(source.map { " FROM \($0)" } ?? "") WHERE \(condition ?? "\(values[0]) IS NOT NULL")
+            """
+    }
+}
+
+extension PostgresBindings {
+    /// The event's columns in `AuditInsert.columns` order; all null for no event.
+    mutating func append(audit event: AuditEvent?) {
+        append(event?.id)
+        append(event?.at)
+        append(event?.type.rawValue)
+        append(event?.userID)
+        append(event?.sessionID)
+        append(event?.ip)
+        append(event?.userAgent)
+        append(event?.requestID)
+        append(event?.detailsJSON)
     }
 }

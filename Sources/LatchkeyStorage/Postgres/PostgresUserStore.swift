@@ -5,20 +5,20 @@ import PostgresNIO
 struct PostgresUserStore: UserStore {
     let executor: PostgresExecutor
 
-    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?) async throws {
-        let insert: PostgresQuery = """
-            INSERT INTO users (id, email, password_hash, name, role, email_verified, created_at, updated_at)
-            VALUES (\(user.id), \(user.email), \(user.passwordHash), \(user.name), \(user.role.rawValue), \(user.emailVerified),
-                    \(user.createdAt), \(user.updatedAt))
-            """
+    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?, audit: AuditEvent) async throws {
+        let logger = executor.logger
         do {
-            if let (token, mail) = verification {
-                try await executor.transaction { connection in
-                    _ = try await connection.rows(insert, logger: executor.logger)
-                    try await connection.issue(token, mail: mail, logger: executor.logger)
-                }
-            } else {
-                try await executor.execute(insert)  // one statement: no transaction round trips
+            try await executor.transaction { connection in
+                _ = try await connection.rows(
+                    """
+                    INSERT INTO users (id, email, password_hash, name, role, email_verified, created_at, updated_at)
+                    VALUES (\(user.id), \(user.email), \(user.passwordHash), \(user.name), \(user.role.rawValue), \(user.emailVerified),
+                            \(user.createdAt), \(user.updatedAt))
+                    """,
+                    logger: logger
+                )
+                if let (token, mail) = verification { try await connection.issue(token, mail: mail, logger: logger) }
+                try await connection.record(audit, logger: logger)
             }
         } catch let error as PSQLError where error.isUniqueViolation {
             throw AuthError.emailAlreadyRegistered
@@ -29,13 +29,21 @@ struct PostgresUserStore: UserStore {
         try await executor.rows(UserByEmailQuery(email: email)).first.map { try User(row: $0) }
     }
 
-    func updateName(userID: UUID, name: String, now: Date) async throws -> User? {
-        try await executor.rows(
-            "UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID) AND deleted_at IS NULL RETURNING *"
-        ).first.map { try User(row: $0) }
+    func updateName(userID: UUID, name: String, now: Date, audit: AuditEvent) async throws -> User? {
+        let logger = executor.logger
+        return try await executor.transaction { connection in
+            guard
+                let user = try await connection.rows(
+                    "UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID) AND deleted_at IS NULL RETURNING *",
+                    logger: logger
+                ).first.map({ try User(row: $0) })
+            else { return nil }
+            try await connection.record(audit, logger: logger)
+            return user
+        }
     }
 
-    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) async throws {
+    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date, audit: AuditEvent) async throws {
         try await executor.transaction { connection in
             try await connection.setPassword(
                 userID: userID,
@@ -45,6 +53,7 @@ struct PostgresUserStore: UserStore {
                 now: now,
                 logger: executor.logger
             )
+            try await connection.record(audit, logger: executor.logger)
         }
     }
 
@@ -52,10 +61,11 @@ struct PostgresUserStore: UserStore {
         try await executor.execute("UPDATE users SET password_hash = \(new) WHERE id = \(userID) AND password_hash = \(old)")
     }
 
-    func softDelete(userID: UUID, now: Date) async throws {
+    func softDelete(userID: UUID, now: Date, audit: AuditEvent) async throws {
         try await executor.transaction { connection in
             _ = try await connection.rows("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID)", logger: executor.logger)
             _ = try await connection.rows(.revokeSessions(userID: userID, now: now), logger: executor.logger)
+            try await connection.record(audit, logger: executor.logger)
         }
     }
 }
@@ -79,7 +89,7 @@ extension PostgresUserStore {
     }
 
     /// One transaction: the change, the revocation of a disabled account's sessions, and the summary read after both.
-    func update(userID: UUID, _ changes: UserChanges, now: Date) async throws -> UserSummary? {
+    func update(userID: UUID, _ changes: UserChanges, now: Date, audit: AuditEvent) async throws -> UserSummary? {
         try await executor.transaction { connection in
             let updated = try await connection.rows(
                 """
@@ -96,6 +106,7 @@ extension PostgresUserStore {
             if changes.disabled == true {
                 _ = try await connection.rows(.revokeSessions(userID: userID, now: now), logger: executor.logger)
             }
+            try await connection.record(audit, logger: executor.logger)
             return try await connection.rows(summaryQuery(userID: userID, now: now), logger: executor.logger).first.map { try UserSummary(row: $0) }
         }
     }

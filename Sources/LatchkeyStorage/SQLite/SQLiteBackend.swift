@@ -13,6 +13,7 @@ public struct SQLiteBackend: StorageBackend {
     public var emailTokens: any EmailTokenStore { SQLiteEmailTokenStore(writer: writer) }
     public var outbox: any OutboxStore { SQLiteOutboxStore(writer: writer) }
     public var rateLimits: any RateLimitStore { SQLiteRateLimitStore(writer: writer) }
+    public var audit: any AuditStore { SQLiteAuditStore(writer: writer) }
 
     /// Opens (creating if needed) the database at `path`. Throws a `ConfigurationError` when it cannot.
     public init(path: String) throws {

@@ -141,6 +141,32 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // The audit log. No foreign keys: events outlive what they are about. `seq` is the order of writing, which lists
+        // events written in the same millisecond in the order they happened. Rows are never updated, only deleted past
+        // their retention; the trigger makes that a rule of the schema.
+        migrator.registerMigration("0010_audit_events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_events (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        at DATETIME NOT NULL,
+                        type TEXT NOT NULL,
+                        user_id TEXT,
+                        session_id TEXT,
+                        ip TEXT,
+                        user_agent TEXT,
+                        request_id TEXT,
+                        details TEXT NOT NULL DEFAULT '{}'
+                    );
+                    CREATE INDEX audit_events_at ON audit_events(at);
+                    CREATE INDEX audit_events_by_user ON audit_events(user_id, seq) WHERE user_id IS NOT NULL;
+                    CREATE INDEX audit_events_by_type ON audit_events(type, seq);
+                    CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events
+                    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -66,4 +66,10 @@ struct SQLiteOutboxStore: OutboxStore {
             return db.changesCount
         }
     }
+
+    func pendingCount() async throws -> Int {
+        try await writer.read { db in
+            try db.row("SELECT count(*) AS pending FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL")?["pending"] ?? 0
+        }
+    }
 }

@@ -93,3 +93,19 @@ extension Date {
     fileprivate static let databaseStyle = ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt)
         .year().month().day().time(includingFractionalSeconds: false)
 }
+
+extension AuditEvent {
+    init(row: Row) {
+        self.init(
+            id: row.uuid("id"),
+            at: row["at"],
+            type: Kind(rawValue: row["type"]),
+            userID: (row["user_id"] as String?).flatMap(UUID.init(uuidString:)),
+            sessionID: (row["session_id"] as String?).flatMap(UUID.init(uuidString:)),
+            ip: row["ip"],
+            userAgent: row["user_agent"],
+            requestID: row["request_id"],
+            details: AuditEvent.details(json: row["details"])
+        )
+    }
+}

@@ -8,7 +8,13 @@ struct SQLiteSessionStore: SessionStore {
 
     /// The sessions past the cap are revoked after the new one is written, so that of concurrent logins the last to
     /// trim sees them all (the same order as on PostgreSQL, where it matters).
-    func createSession(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int, clearingLoginFailures accountKey: String?) async throws {
+    func createSession(
+        _ session: Session,
+        refreshTokenHash: Data,
+        maxLiveSessions: Int,
+        clearingLoginFailures accountKey: String?,
+        audit: AuditEvent?
+    ) async throws {
         try await writer.write { db in
             if let accountKey { try db.clearLoginFailures(accountKey: accountKey) }
             try db.run(
@@ -25,6 +31,7 @@ struct SQLiteSessionStore: SessionStore {
                 """
             )
             try db.run("UPDATE users SET last_login_at = \(session.createdAt) WHERE id = \(session.userID.databaseText)")
+            try db.record(audit)
             try db.run(
                 """
                 UPDATE sessions SET revoked_at = \(session.createdAt)
@@ -89,6 +96,7 @@ struct SQLiteSessionStore: SessionStore {
             case .replay, .invalid, .accountDisabled:
                 break
             }
+            try db.record(rotation.auditEvent(for: decision, session: session))
             return rotation.outcome(of: decision, session: session, user: user)
         }
     }
@@ -132,31 +140,38 @@ struct SQLiteSessionStore: SessionStore {
         }
     }
 
-    func revokeSession(id: UUID, userID: UUID, now: Date) async throws -> Bool {
+    /// A session revoked already is found (the answer is the same) but not recorded again.
+    func revokeSession(id: UUID, userID: UUID, now: Date, audit: AuditEvent) async throws -> Bool {
         try await writer.write { db in
-            try db.run(
-                """
-                UPDATE sessions SET revoked_at = coalesce(revoked_at, \(now))
-                WHERE id = \(id.databaseText) AND user_id = \(userID.databaseText)
-                """
-            )
-            return db.changesCount > 0
+            guard let row = try db.row("SELECT revoked_at FROM sessions WHERE id = \(id.databaseText) AND user_id = \(userID.databaseText)")
+            else { return false }
+            guard (row["revoked_at"] as Date?) == nil else { return true }
+            try db.run("UPDATE sessions SET revoked_at = \(now) WHERE id = \(id.databaseText)")
+            try db.record(audit)
+            return true
         }
     }
 
-    func revokeSession(refreshTokenHash: Data, now: Date) async throws {
+    func revokeSession(refreshTokenHash: Data, now: Date, audit: AuditEvent) async throws {
         try await writer.write { db in
-            try db.run(
-                """
-                UPDATE sessions SET revoked_at = \(now)
-                WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = \(refreshTokenHash))
-                """
-            )
+            guard
+                let row = try db.row(
+                    """
+                    UPDATE sessions SET revoked_at = \(now)
+                    WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = \(refreshTokenHash))
+                    RETURNING id, user_id
+                    """
+                )
+            else { return }
+            try db.record(audit.about(userID: row.uuid("user_id"), sessionID: row.uuid("id")))
         }
     }
 
-    func revokeAllSessions(userID: UUID, now: Date) async throws {
-        try await writer.write { db in try db.revokeSessions(userID: userID, now: now) }
+    func revokeAllSessions(userID: UUID, now: Date, audit: AuditEvent) async throws {
+        try await writer.write { db in
+            try db.revokeSessions(userID: userID, now: now)
+            try db.record(audit)
+        }
     }
 
     func deleteEnded(before: Date, limit: Int) async throws -> Int {

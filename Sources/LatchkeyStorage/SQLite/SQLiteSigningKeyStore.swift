@@ -22,14 +22,19 @@ struct SQLiteSigningKeyStore: SigningKeyStore {
         try await writer.read { db in try db.rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map(SigningKey.init(row:)) }
     }
 
-    func addSigningKey(_ key: SigningKey) async throws {
-        try await writer.write { db in try db.insert(key) }
+    func addSigningKey(_ key: SigningKey, audit: AuditEvent) async throws {
+        try await writer.write { db in
+            try db.insert(key)
+            try db.record(audit)
+        }
     }
 
-    func retireSigningKey(kid: String, now: Date) async throws -> Bool {
+    func retireSigningKey(kid: String, now: Date, audit: AuditEvent) async throws -> Bool {
         try await writer.write { db in
             try db.run("UPDATE signing_keys SET retired_at = \(now) WHERE kid = \(kid) AND retired_at IS NULL")
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try db.record(audit)
+            return true
         }
     }
 }

@@ -74,6 +74,18 @@ extension GRDB.Database {
         ).map { User(row: $0) }
     }
 
+    /// Appends to the audit log, inside the transaction of the change the event records.
+    func record(_ event: AuditEvent?) throws {
+        guard let event else { return }
+        try run(
+            """
+            INSERT INTO audit_events (id, at, type, user_id, session_id, ip, user_agent, request_id, details)
+            VALUES (\(event.id.databaseText), \(event.at), \(event.type.rawValue), \(event.userID?.databaseText), \(event.sessionID?.databaseText),
+                    \(event.ip), \(event.userAgent), \(event.requestID), \(event.detailsJSON))
+            """
+        )
+    }
+
     func enqueue(_ mail: SealedMail) throws {
         try run(
             """

@@ -5,7 +5,7 @@ import LatchkeyCore
 struct SQLiteUserStore: UserStore {
     let writer: any DatabaseWriter
 
-    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?) async throws {
+    func insertUser(_ user: User, verification: (EmailToken, SealedMail)?, audit: AuditEvent) async throws {
         do {
             try await writer.write { db in
                 try db.run(
@@ -16,6 +16,7 @@ struct SQLiteUserStore: UserStore {
                     """
                 )
                 if let (token, mail) = verification { try db.issue(token, mail: mail) }
+                try db.record(audit)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw AuthError.emailAlreadyRegistered
@@ -28,16 +29,19 @@ struct SQLiteUserStore: UserStore {
         }
     }
 
-    func updateName(userID: UUID, name: String, now: Date) async throws -> User? {
+    func updateName(userID: UUID, name: String, now: Date, audit: AuditEvent) async throws -> User? {
         try await writer.write { db in
             try db.run("UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID.databaseText) AND deleted_at IS NULL")
-            return db.changesCount > 0 ? try db.user(id: userID) : nil
+            guard db.changesCount > 0 else { return nil }
+            try db.record(audit)
+            return try db.user(id: userID)
         }
     }
 
-    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) async throws {
+    func changePassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date, audit: AuditEvent) async throws {
         try await writer.write { db in
             try db.setPassword(userID: userID, passwordHash: passwordHash, keepSessionID: keepSessionID, notice: notice, now: now)
+            try db.record(audit)
         }
     }
 
@@ -47,10 +51,11 @@ struct SQLiteUserStore: UserStore {
         }
     }
 
-    func softDelete(userID: UUID, now: Date) async throws {
+    func softDelete(userID: UUID, now: Date, audit: AuditEvent) async throws {
         try await writer.write { db in
             try db.run("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID.databaseText)")
             try db.revokeSessions(userID: userID, now: now)
+            try db.record(audit)
         }
     }
 
@@ -72,7 +77,7 @@ struct SQLiteUserStore: UserStore {
         try await writer.read { db in try db.summary(userID: userID, now: now) }
     }
 
-    func update(userID: UUID, _ changes: UserChanges, now: Date) async throws -> UserSummary? {
+    func update(userID: UUID, _ changes: UserChanges, now: Date, audit: AuditEvent) async throws -> UserSummary? {
         try await writer.write { db in
             try db.run(
                 """
@@ -86,6 +91,7 @@ struct SQLiteUserStore: UserStore {
             )
             guard db.changesCount > 0 else { return nil }
             if changes.disabled == true { try db.revokeSessions(userID: userID, now: now) }
+            try db.record(audit)
             return try db.summary(userID: userID, now: now)
         }
     }

@@ -1,0 +1,126 @@
+import Foundation
+import LatchkeyAPI
+
+/// One entry of the append-only audit log. Stores write it in the same transaction as the change it records, so the
+/// log never shows a change that did not happen, nor misses one that did. `details` never holds a password, token or
+/// hash.
+public struct AuditEvent: Sendable, Hashable {
+    /// An event type. A struct, not an enum: rows written by a newer version, with a type this one does not know,
+    /// still read back as they are.
+    public struct Kind: RawRepresentable, Sendable, Hashable {
+        public var rawValue: String
+
+        public init(rawValue: String) {
+            self.rawValue = rawValue
+        }
+
+        public static let userRegistered = Kind(rawValue: "user.registered")
+        public static let userEmailVerified = Kind(rawValue: "user.email_verified")
+        public static let loginSucceeded = Kind(rawValue: "login.succeeded")
+        public static let loginFailed = Kind(rawValue: "login.failed")
+        public static let loginThrottled = Kind(rawValue: "login.throttled")
+        public static let tokenRefreshed = Kind(rawValue: "token.refreshed")
+        public static let tokenReuseDetected = Kind(rawValue: "token.reuse_detected")
+        public static let sessionRevoked = Kind(rawValue: "session.revoked")
+        public static let logout = Kind(rawValue: "logout")
+        public static let logoutAll = Kind(rawValue: "logout_all")
+        public static let passwordChanged = Kind(rawValue: "password.changed")
+        public static let passwordResetRequested = Kind(rawValue: "password.reset_requested")
+        public static let passwordReset = Kind(rawValue: "password.reset")
+        public static let userDeleted = Kind(rawValue: "user.deleted")
+        public static let userUpdated = Kind(rawValue: "user.updated")
+        public static let keyRotated = Kind(rawValue: "key.rotated")
+        public static let keyRetired = Kind(rawValue: "key.retired")
+
+        /// Every type this version writes (the contract's list).
+        public static let all: [Kind] = [
+            .userRegistered, .userEmailVerified, .loginSucceeded, .loginFailed, .loginThrottled, .tokenRefreshed, .tokenReuseDetected,
+            .sessionRevoked, .logout, .logoutAll, .passwordChanged, .passwordResetRequested, .passwordReset, .userDeleted, .userUpdated,
+            .keyRotated, .keyRetired,
+        ]
+    }
+
+    public var id: UUID
+    public var at: Date
+    public var type: Kind
+    /// The account the event is about (for an admin's change, the account changed).
+    public var userID: UUID?
+    public var sessionID: UUID?
+    public var ip: String?
+    public var userAgent: String?
+    public var requestID: String?
+    public var details: [String: AuditValue]
+
+    public init(
+        id: UUID = UUID(),
+        at: Date,
+        type: Kind,
+        userID: UUID? = nil,
+        sessionID: UUID? = nil,
+        ip: String? = nil,
+        userAgent: String? = nil,
+        requestID: String? = nil,
+        details: [String: AuditValue] = [:]
+    ) {
+        self.id = id
+        self.at = at
+        self.type = type
+        self.userID = userID
+        self.sessionID = sessionID
+        self.ip = ip
+        self.userAgent = userAgent
+        self.requestID = requestID
+        self.details = details
+    }
+
+    /// An event caused by `client`'s request (or command).
+    public init(_ type: Kind, by client: ClientInfo, at: Date, userID: UUID? = nil, sessionID: UUID? = nil, details: [String: AuditValue] = [:]) {
+        self.init(
+            at: at,
+            type: type,
+            userID: userID,
+            sessionID: sessionID,
+            ip: client.ip,
+            userAgent: client.userAgent,
+            requestID: client.requestID,
+            details: client.actorID.map { details.merging(["actorId": .string($0.uuidString.lowercased())]) { new, _ in new } } ?? details
+        )
+    }
+
+    /// The same event about the session (and its user) that the store found: for changes whose caller knows only a
+    /// token.
+    public func about(userID: UUID, sessionID: UUID? = nil) -> AuditEvent {
+        var event = self
+        event.userID = userID
+        event.sessionID = sessionID ?? self.sessionID
+        return event
+    }
+
+    /// `details` as stored: a JSON object.
+    public var detailsJSON: String {
+        String(decoding: (try? Self.encoder.encode(details)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    public static func details(json: String) -> [String: AuditValue] {
+        (try? JSONDecoder().decode([String: AuditValue].self, from: Data(json.utf8))) ?? [:]
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+}
+
+/// Which audit events to list (`GET /admin/audit`, `latchkey audit`).
+public struct AuditFilter: Sendable, Equatable {
+    public var userID: UUID?
+    public var type: AuditEvent.Kind?
+    public var since: Date?
+
+    public init(userID: UUID? = nil, type: AuditEvent.Kind? = nil, since: Date? = nil) {
+        self.userID = userID
+        self.type = type
+        self.since = since
+    }
+}

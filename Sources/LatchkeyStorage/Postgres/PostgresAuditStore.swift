@@ -1,0 +1,38 @@
+import Foundation
+import LatchkeyCore
+import PostgresNIO
+
+struct PostgresAuditStore: AuditStore {
+    let executor: PostgresExecutor
+
+    func record(_ events: [AuditEvent]) async throws {
+        try await executor.transaction { connection in
+            for event in events { try await connection.record(event, logger: executor.logger) }
+        }
+    }
+
+    func events(_ filter: AuditFilter, limit: Int, after: UUID?) async throws -> [AuditEvent] {
+        try await executor.rows(
+            """
+            SELECT * FROM audit_events
+            WHERE (\(filter.userID)::uuid IS NULL OR user_id = \(filter.userID))
+              AND (\(filter.type?.rawValue)::text IS NULL OR type = \(filter.type?.rawValue))
+              AND (\(filter.since)::timestamptz IS NULL OR at >= \(filter.since))
+              AND (\(after)::uuid IS NULL OR seq < (SELECT seq FROM audit_events WHERE id = \(after)))
+            ORDER BY seq DESC LIMIT \(limit)
+            """
+        ).map { try AuditEvent(row: $0) }
+    }
+
+    /// The batch is locked, skipping rows another instance is deleting.
+    func deleteOlder(than before: Date, limit: Int) async throws -> Int {
+        try await executor.rows(
+            """
+            DELETE FROM audit_events WHERE id IN (
+                SELECT id FROM audit_events WHERE at < \(before) LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            )
+            RETURNING 1
+            """
+        ).count
+    }
+}
