@@ -75,7 +75,7 @@ public struct AdminContext: ChildRequestContext, ClientAddressContext {
     public var responseEncoder: JSONEncoder { WireFormat.encoder }
 
     /// The request as the admin's own: the audit log names the admin as the actor.
-    func client(_ request: Request) -> ClientInfo {
+    func actingClient(_ request: Request) -> ClientInfo {
         client(request, actor: identity.userID)
     }
 }

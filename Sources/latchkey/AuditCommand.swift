@@ -20,21 +20,10 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "At most this many events (1 to 10000).") var limit = 100
 
     func run() async throws {
+        // Checked before the database is opened: a typo never creates one.
+        let checked = try await options.refusing { try filter() }
         try await options.withServices { [self] services in
-            var filter = AuditFilter()
-            if let type {
-                guard let kind = AuditEvent.Kind.all.first(where: { $0.rawValue == type }) else {
-                    throw AuthError.validation(field: "--type", "must be one of \(AuditEvent.Kind.all.map(\.rawValue).joined(separator: ", "))")
-                }
-                filter.type = kind
-            }
-            if let since {
-                guard let start = AuditLog.start(since) else {
-                    throw AuthError.validation(field: "--since", "must be a duration such as 24h or a date-time")
-                }
-                filter.since = start
-            }
-            guard (1...10000).contains(limit) else { throw AuthError.validation(field: "--limit", "must be from 1 to 10000") }
+            var filter = checked
             if let email { filter.userID = try await services.summary(email: email).user.id }
             var events: [AuditEvent] = []
             var cursor: String?
@@ -45,6 +34,24 @@ struct AuditCommand: AsyncParsableCommand {
             } while cursor != nil && events.count < limit
             print(events)
         }
+    }
+
+    private func filter() throws -> AuditFilter {
+        var filter = AuditFilter()
+        if let type {
+            guard let kind = AuditEvent.Kind.all.first(where: { $0.rawValue == type }) else {
+                throw AuthError.validation(field: "--type", "must be one of \(AuditEvent.Kind.all.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.type = kind
+        }
+        if let since {
+            guard let start = AuditLog.start(since) else {
+                throw AuthError.validation(field: "--since", "must be a duration such as 24h or 7d, or a date-time such as 2026-12-01T00:00:00Z")
+            }
+            filter.since = start
+        }
+        guard (1...10000).contains(limit) else { throw AuthError.validation(field: "--limit", "must be from 1 to 10000") }
+        return filter
     }
 
     private func print(_ events: [AuditEvent]) {

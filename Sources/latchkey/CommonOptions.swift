@@ -55,13 +55,18 @@ struct CommonOptions: ParsableArguments {
                 databaseURL: server.databaseURL,
                 logger: Logger(label: "latchkey")
             )
-            do {
-                try await services.whileConnected { try await body(services) }
-            } catch let error as AuthError {
-                let details = error.details.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
-                FileHandle.standardError.write(Data("latchkey: \(error.message)\(details.isEmpty ? "" : ": \(details)").\n".utf8))
-                throw ExitCode(1)
-            }
+            try await refusing { try await services.whileConnected { try await body(services) } }
+        }
+    }
+
+    /// Runs `body`; a refused action (an `AuthError`) ends the process with its message on stderr and exit code 1.
+    func refusing<Value>(_ body: () async throws -> Value) async throws -> Value {
+        do {
+            return try await body()
+        } catch let error as AuthError {
+            let details = error.details.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+            FileHandle.standardError.write(Data("latchkey: \(error.message)\(details.isEmpty ? "" : ": \(details)").\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

@@ -149,7 +149,7 @@ import Testing
             #expect(Set(event.keys) == ["id", "at", "type", "userId", "sessionId", "ip", "userAgent", "requestId", "details"])
             #expect(event["sessionId"] is NSNull)
 
-            for query in ["userId=nope", "type=login.nonsense", "since=yesterday", "limit=0", "cursor=nonsense"] {
+            for query in ["userId=nope", "type=login.nonsense", "since=yesterday", "since=86400", "since=99999999d", "limit=0", "cursor=nonsense"] {
                 let refused = try await client.request(.get, "/admin/audit?\(query)", bearer: admin)
                 #expect(refused.status == .badRequest && refused.error?.error == .validationError, "\(query)")
             }

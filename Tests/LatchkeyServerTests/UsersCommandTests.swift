@@ -97,12 +97,14 @@ import Testing
         let table = try Self.latchkey(["keys", "list"], database: database).stdout
         #expect(table.contains("retired") && table.hasPrefix("KID"))
 
-        // Each change is in the audit log, once; refused ones are not.
+        // Each change is in the audit log, once, the first key's creation too; refused ones are not.
         let events = try Self.latchkey(["audit", "--json"], database: database).objects
-        #expect(events.map { $0["type"] as? String } == ["key.retired", "key.rotated"])
-        #expect((events.first?["details"] as? [String: String]) == ["kid": firstKid])
-        #expect((events.last?["details"] as? [String: Any])?["kid"] as? String == newKid)
-        #expect(events.allSatisfy { $0["userAgent"] as? String == "latchkey command line" && $0["ip"] is NSNull })
+        #expect(events.map { $0["type"] as? String } == ["key.retired", "key.rotated", "key.rotated"])
+        #expect((events[0]["details"] as? [String: String]) == ["kid": firstKid])
+        #expect((events[1]["details"] as? [String: Any])?["kid"] as? String == newKid)
+        #expect((events[2]["details"] as? [String: Any])?["kid"] as? String == firstKid)
+        #expect(events.map { $0["userAgent"] as? String } == ["latchkey command line", "latchkey command line", "latchkey server start"])
+        #expect(events.allSatisfy { $0["ip"] is NSNull })
     }
 
     @Test func auditShowsTheLogNewestFirst() async throws {

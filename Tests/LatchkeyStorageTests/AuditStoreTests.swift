@@ -37,12 +37,12 @@ extension StoreConformanceTests {
                 try await store.users.insertUser(taken, verification: nil, audit: .init(.userRegistered, by: .storeTests, at: now, userID: taken.id))
             }
 
-            let events = try await store.audit.events(AuditFilter(userID: user.id), limit: 50, after: nil)
+            let events = try await store.events(AuditFilter(userID: user.id))
             #expect(events.map(\.type) == [.tokenReuseDetected, .tokenRefreshed, .loginSucceeded])
             #expect(events.allSatisfy { $0.sessionID == session.id && $0.ip == "192.0.2.7" && $0.userAgent == "StoreTests/1.0" })
             #expect(events.allSatisfy { $0.requestID == "store-tests" })
             #expect(events.last == login)
-            #expect(try await store.audit.events(AuditFilter(userID: taken.id), limit: 50, after: nil).isEmpty)
+            #expect(try await store.events(AuditFilter(userID: taken.id)).isEmpty)
         }
     }
 
@@ -74,7 +74,7 @@ extension StoreConformanceTests {
             )
             #expect(again)
 
-            let events = try await store.audit.events(AuditFilter(userID: user.id), limit: 50, after: nil).filter { $0.type != .userUpdated }
+            let events = try await store.events(AuditFilter(userID: user.id))
             #expect(events.map(\.type) == [.userEmailVerified, .logout])
             #expect(events.last?.sessionID == started.session.id)
         }
@@ -85,7 +85,7 @@ extension StoreConformanceTests {
         try await TestStore.with(backend) { store in
             let now = Date.wholeSecond()
             let user = UUID()
-            // Several events in the same second: the id breaks the tie, so pages neither skip nor repeat one.
+            // Several events in the same second: listed in the order they were written, so pages neither skip nor repeat one.
             var written: [AuditEvent] = []
             for index in 0..<7 {
                 let type: AuditEvent.Kind = index.isMultiple(of: 2) ? .loginFailed : .loginSucceeded
@@ -98,7 +98,7 @@ extension StoreConformanceTests {
             var seen: [AuditEvent] = []
             var after: UUID?
             repeat {
-                let page = try await store.audit.events(AuditFilter(userID: user), limit: 4, after: after)
+                let page = try await store.events(AuditFilter(userID: user), limit: 4, after: after)
                 seen += page
                 after = page.count == 4 ? page.last?.id : nil
             } while after != nil
@@ -107,10 +107,12 @@ extension StoreConformanceTests {
             #expect(Set(seen) == Set(written.prefix(6)))
             #expect(seen.first { $0.details["n"] == .int(0) } == written[0])
 
-            let failed = try await store.audit.events(AuditFilter(type: .loginFailed), limit: 50, after: nil)
+            let failed = try await store.events(AuditFilter(type: .loginFailed))
             #expect(failed.count == 4)
-            let recent = try await store.audit.events(AuditFilter(since: now.plus(1)), limit: 50, after: nil)
+            let recent = try await store.events(AuditFilter(since: now.plus(1)))
             #expect(recent.count == 4)
+            // A cursor naming no event (made up, or gone past the retention) is not an empty last page.
+            #expect(try await store.audit.events(AuditFilter(), limit: 4, after: UUID()) == nil)
         }
     }
 
@@ -129,7 +131,46 @@ extension StoreConformanceTests {
             #expect(try await store.audit.deleteOlder(than: now.plus(50), limit: 3) == 3)
             #expect(try await store.audit.deleteOlder(than: now.plus(50), limit: 3) == 2)
             #expect(try await store.audit.deleteOlder(than: now.plus(50), limit: 3) == 0)
-            #expect(try await store.audit.events(AuditFilter(), limit: 50, after: nil) == [kept])
+            #expect(try await store.events(AuditFilter()) == [kept])
         }
+    }
+
+    /// Concurrent requests doing the same change (two instances, or a double click) record it once, on both backends.
+    @Test(arguments: Backend.available)
+    func concurrentSameChangesRecordOneEvent(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let user = try await store.insertUser(now: now)
+            let reused = try await store.startSession(for: user, at: now)
+            _ = try await store.sessions.rotateRefreshToken(.of(reused.refreshToken, now: now.plus(1)))
+            let loggedOut = try await store.startSession(for: user, at: now)
+            // Another account: a deleted account's tokens are refused before their reuse is looked at.
+            let deleted = try await store.insertUser(now: now)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    // The spent token back after the grace window, a logout, an account deletion: eight times each.
+                    group.addTask { _ = try await store.sessions.rotateRefreshToken(.of(reused.refreshToken, now: now.plus(60))) }
+                    group.addTask {
+                        let event = AuditEvent(.logout, by: .storeTests, at: now.plus(2))
+                        try await store.sessions.revokeSession(refreshTokenHash: loggedOut.refreshToken, now: now.plus(2), audit: event)
+                    }
+                    group.addTask {
+                        let event = AuditEvent(.userDeleted, by: .storeTests, at: now.plus(3), userID: deleted.id)
+                        try await store.users.softDelete(userID: deleted.id, now: now.plus(3), audit: event)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let types = try await store.events(AuditFilter(userID: user.id)).map(\.type.rawValue)
+            #expect(types.sorted() == ["logout", "token.refreshed", "token.reuse_detected"])
+            #expect(try await store.events(AuditFilter(userID: deleted.id)).map(\.type) == [.userDeleted])
+        }
+    }
+}
+
+extension TestStore {
+    /// The events as the store lists them; the cursor must name an event.
+    func events(_ filter: AuditFilter, limit: Int = 50, after: UUID? = nil) async throws -> [AuditEvent] {
+        try #require(try await audit.events(filter, limit: limit, after: after))
     }
 }

@@ -61,7 +61,7 @@ extension StoreConformanceTests {
         try await TestStore.with(backend) { store in
             let now = Date.wholeSecond()
             let results = try await concurrently(Array(0..<8)) { _ in
-                try await store.signingKeys.signingKeys(algorithm: .eddsa) { try SigningKey.generate(.eddsa, now: now) }
+                try await store.signingKeys.signingKeys(algorithm: .eddsa) { (try SigningKey.generate(.eddsa, now: now), .standIn(now)) }
             }
             #expect(results.allSatisfy { $0.count == 1 })
             #expect(Set(results.flatMap { $0.map(\.kid) }).count == 1)

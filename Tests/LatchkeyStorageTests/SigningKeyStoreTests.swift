@@ -13,12 +13,12 @@ extension StoreConformanceTests {
         try await TestStore.with(backend) { store in
             let now = Date.wholeSecond()
             let key = try SigningKey.generate(.eddsa, now: now)
-            #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { key } == [key])
+            #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { (key, .standIn()) } == [key])
             #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() } == [key])
 
             // Each algorithm has keys of its own.
             let p256 = try SigningKey.generate(.es256, now: now)
-            #expect(try await store.signingKeys.signingKeys(algorithm: .es256) { p256 } == [p256])
+            #expect(try await store.signingKeys.signingKeys(algorithm: .es256) { (p256, .standIn()) } == [p256])
             #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() } == [key])
         }
     }
@@ -29,7 +29,7 @@ extension StoreConformanceTests {
             await #expect(throws: MakeKeyCalled.self) { try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() } }
 
             let key = try SigningKey.generate(.eddsa, now: .wholeSecond())
-            #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { key } == [key])
+            #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { (key, .standIn()) } == [key])
         }
     }
 }
@@ -42,7 +42,7 @@ extension StoreConformanceTests {
         try await TestStore.with(backend) { store in
             let now = Date.wholeSecond()
             let key = try SigningKey.generate(.eddsa, now: now)
-            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { key }
+            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { (key, .standIn()) }
             try await store.signingKeys.replacePrivateKey(kid: key.kid, with: "sealed:v1:AAAA")
             try await store.signingKeys.replacePrivateKey(kid: "another", with: "sealed:v1:BBBB")
             var expected = key
@@ -58,7 +58,7 @@ extension StoreConformanceTests {
         try await TestStore.with(backend) { store in
             let now = Date()
             let clear = try SigningKey.generate(.eddsa, now: now)
-            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { clear }
+            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { (clear, .standIn()) }
             let sealer = SigningKeySealer(keyEncryptionKey: .ephemeral())
             let configuration = TokenConfiguration()
             let issuer = try await TokenIssuer.load(configuration: configuration, store: store.signingKeys, sealer: sealer)
@@ -88,7 +88,7 @@ extension StoreConformanceTests {
         try await TestStore.with(backend) { store in
             let now = Date.wholeSecond()
             let first = try SigningKey.generate(.eddsa, now: now)
-            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { first }
+            _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { (first, .standIn()) }
             let next = try SigningKey.generate(.eddsa, now: now.plus(1), activatesAt: now.plus(301))
             try await store.signingKeys.addSigningKey(next)
             #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() } == [first, next])

@@ -14,6 +14,7 @@ extension AccountService {
             guard try await sessions.limiter.allowsMail(to: user.email) else { return mailCapReached(user, logger: logger) }
             let (token, mail) = try verificationToken(for: user, now: Date())
             try await database.emailTokens.issue(token, mail: mail, audit: nil)
+            Measured.mailsQueued.increment()
             logger.info("verification mail queued", metadata: ["event": "verification.resent", "user": "\(user.id)"])
         }
     }
@@ -39,6 +40,7 @@ extension AccountService {
                 mail: try composer.passwordReset(to: user, token: secret, validFor: tokens.resetTokenTTL, now: now),
                 audit: AuditEvent(.passwordResetRequested, by: client, at: now, userID: user.id)
             )
+            Measured.mailsQueued.increment()
             logger.info("password reset mail queued", metadata: ["event": "password.reset.requested", "user": "\(user.id)"])
         }
     }
@@ -59,6 +61,7 @@ extension AccountService {
         else {
             throw AuthError.invalidOrExpiredToken
         }
+        Measured.mailsQueued.increment()
         // The owner, back in through the emailed link, is not kept waiting by someone guessing the old password.
         try await sessions.limiter.clearLoginFailures(email: user.email)
         logger.info("password reset", metadata: ["event": "password.reset", "user": "\(user.id)"])

@@ -82,6 +82,7 @@ public struct AccountService: Sendable {
         let verification = configuration.requireEmailVerification && !user.emailVerified ? try verificationToken(for: user, now: now) : nil
         let audit = AuditEvent(.userRegistered, by: client, at: now, userID: user.id, details: ["role": .string(user.role.rawValue)])
         try await database.users.insertUser(user, verification: verification, audit: audit)
+        if verification != nil { Measured.mailsQueued.increment() }
         logger.info(
             verification == nil ? "registered" : "registered; verification mail queued",
             metadata: ["event": "register", "user": "\(user.id)"]
@@ -129,6 +130,7 @@ public struct AccountService: Sendable {
             now: now,
             audit: AuditEvent(.passwordChanged, by: client, at: now, userID: user.id, sessionID: identity.sessionID)
         )
+        Measured.mailsQueued.increment()
         logger.info("password changed", metadata: ["event": "password.changed", "user": "\(user.id)"])
     }
 

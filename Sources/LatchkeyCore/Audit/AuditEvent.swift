@@ -83,7 +83,7 @@ public struct AuditEvent: Sendable, Hashable {
             ip: client.ip,
             userAgent: client.userAgent,
             requestID: client.requestID,
-            details: client.actorID.map { details.merging(["actorId": .string($0.uuidString.lowercased())]) { new, _ in new } } ?? details
+            details: client.actorID.map { details.merging(["actorId": .string($0.uuidString.lowercased())]) { _, actor in actor } } ?? details
         )
     }
 

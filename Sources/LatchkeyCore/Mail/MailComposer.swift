@@ -46,9 +46,7 @@ public struct MailComposer: Sendable {
         return "\(base)/auth/\(path)?token=\(token)"
     }
 
-    /// Every mail composed is queued, in the transaction of the change that asks for it: it counts as queued here.
     private func compose(_ template: String, to user: User, subject: String, now: Date, values: [String: String]) throws -> SealedMail {
-        defer { Measured.mailsQueued.increment() }
         var context = values
         context["name"] = user.name
         context["email"] = user.email

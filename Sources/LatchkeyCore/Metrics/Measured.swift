@@ -30,12 +30,16 @@ enum Measured {
     static let bcryptQueued = Meter(label: "latchkey_bcrypt_queue_length")
     static let bcryptRunning = Meter(label: "latchkey_bcrypt_running")
 
-    /// By trigger (`interval`, `unknown_kid`) and outcome (`ok`, `error`).
-    static let keyReloads: [String: Counter] = [
-        "interval ok", "interval error", "unknown_kid ok", "unknown_kid error",
-    ].reduce(into: [:]) { counters, key in
-        let parts = key.split(separator: " ").map(String.init)
-        counters[key] = Counter(label: "latchkey_signing_key_reloads_total", dimensions: [("trigger", parts[0]), ("outcome", parts[1])])
+    /// Reloads of the signing keys by trigger (`interval`, `unknown_kid`), that read the key set, and that failed.
+    static let keyReloads = keyReloadCounters("ok")
+    static let keyReloadsFailed = keyReloadCounters("error")
+
+    private static func keyReloadCounters(_ outcome: String) -> [TokenIssuer.ReloadTrigger: Counter] {
+        Dictionary(
+            uniqueKeysWithValues: [TokenIssuer.ReloadTrigger.interval, .unknownKid].map {
+                ($0, Counter(label: "latchkey_signing_key_reloads_total", dimensions: [("trigger", $0.rawValue), ("outcome", outcome)]))
+            }
+        )
     }
 
     static func counters(_ label: String, _ dimension: String, _ values: [String]) -> [String: Counter] {

@@ -1,6 +1,7 @@
 import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -84,10 +85,10 @@ public struct PasswordHasher: Sendable {
     /// Runs a hash on the pool, counted while it waits for a thread and while it runs (`latchkey_bcrypt_queue_length`,
     /// `latchkey_bcrypt_running`).
     private static func run<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async throws -> Result {
-        Measured.bcryptQueued.increment()
-        // The pool is never stopped, so every job submitted runs and leaves the queue.
+        let place = QueuePlace()
+        defer { place.leave() }
         return try await pool.runIfActive {
-            Measured.bcryptQueued.decrement()
+            place.leave()
             Measured.bcryptRunning.increment()
             defer { Measured.bcryptRunning.decrement() }
             lowerThreadPriority()
@@ -106,5 +107,19 @@ public struct PasswordHasher: Sendable {
         _ = sched_setscheduler(0, schedBatch, &parameter)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 1)
         #endif
+    }
+}
+
+/// A job's place in the bcrypt queue (`latchkey_bcrypt_queue_length`). It is left once: when the job starts, or when its
+/// task is cancelled while it waits (the pool then drops the job), whichever comes first.
+private final class QueuePlace: Sendable {
+    private let waiting = Atomic(true)
+
+    init() {
+        Measured.bcryptQueued.increment()
+    }
+
+    func leave() {
+        if waiting.exchange(false, ordering: .relaxed) { Measured.bcryptQueued.decrement() }
     }
 }

@@ -20,6 +20,8 @@ public struct ClientInfo: Sendable {
 
     /// An operator's `latchkey` command.
     public static let commandLine = ClientInfo(userAgent: "latchkey command line", ip: nil)
+    /// The server itself, at its first start (the first signing key).
+    public static let serverStart = ClientInfo(userAgent: "latchkey server start", ip: nil)
 }
 
 /// What a user logs in with.
@@ -86,8 +88,12 @@ public struct SessionService: Sendable {
         guard let user, matches else {
             Measured.loginsFailed.increment()
             logger.info("login failed", metadata: ["event": "login.failed"])
-            // An unknown email has no account to name: the event names the email tried.
-            let about: [String: AuditValue] = user == nil ? ["reason": "unknown_email", "email": .string(email)] : ["reason": "wrong_password"]
+            // An unknown email has no account to name: the event names the address tried, when it is one (what was
+            // typed may be anything, a password too).
+            let about: [String: AuditValue] =
+                if user != nil { ["reason": "wrong_password"] } else if let address = EmailAddress.normalized(credentials.email) {
+                    ["reason": "unknown_email", "email": .string(address)]
+                } else { ["reason": "malformed_email"] }
             var events = [AuditEvent(.loginFailed, by: client, at: now, userID: user?.id, details: about)]
             if let state = reservation.state, let waitUntil = state.waitUntil {
                 let wait = Rate.wholeSeconds(waitUntil - now.timeIntervalSince1970)

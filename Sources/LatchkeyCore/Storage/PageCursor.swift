@@ -15,9 +15,11 @@ enum PageCursor {
     /// for a cursor this server did not hand out.
     static func after(_ cursor: String?) throws -> UUID? {
         guard let cursor, !cursor.isEmpty else { return nil }
-        guard let id = decode(cursor) else { throw AuthError.validation(field: "cursor", "is not a cursor this server gave out") }
+        guard let id = decode(cursor) else { throw unknown }
         return id
     }
+
+    static let unknown = AuthError.validation(field: "cursor", "is not a cursor this server gave out")
 
     /// The first `limit` of `found` (fetched with `limit + 1`), and the cursor of the next page when there is one.
     static func page<Row>(_ found: [Row], limit: Int, id: (Row) -> UUID) -> ([Row], String?) {

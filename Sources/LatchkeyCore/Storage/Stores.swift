@@ -16,7 +16,8 @@ public protocol UserStore: Sendable {
     /// Replaces `old` by a hash of the same password (a rehash at another cost), only while `old` is still stored: a
     /// password change that came in between wins. Sessions stay.
     func rehashPassword(userID: UUID, from old: String, to new: String) async throws
-    /// Marks the account deleted and revokes all its sessions, in one transaction.
+    /// Marks the account deleted and revokes all its sessions, in one transaction; an account deleted already is left as it
+    /// is.
     func softDelete(userID: UUID, now: Date, audit: AuditEvent) async throws
     /// Up to `limit` accounts, deleted ones too, newest first (by creation, then id), starting after the account
     /// `after` when given; `emailContaining` (lower-case) filters by a part of the email.
@@ -92,9 +93,12 @@ public protocol OutboxStore: Sendable {
 
 /// Asymmetric signing keys, shared by every instance on the database.
 public protocol SigningKeyStore: Sendable {
-    /// The keys of `algorithm`. When there is none, stores `makeKey()` first, atomically: instances starting
-    /// together end up with the same single key.
-    func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey]
+    /// The keys of `algorithm`. When there is none, stores the key `makeKey()` gives first, with its audit event,
+    /// atomically: instances starting together end up with the same single key.
+    func signingKeys(
+        algorithm: SigningAlgorithm,
+        creatingIfNone makeKey: @escaping @Sendable () throws -> (SigningKey, AuditEvent)
+    ) async throws -> [SigningKey]
     /// Stores new material for a key: a key kept in the clear by an earlier version, sealed.
     func replacePrivateKey(kid: String, with privateKey: String) async throws
     /// Every key, retired ones too, oldest first.
@@ -161,8 +165,8 @@ public protocol AuditStore: Sendable {
     /// Records events that go with no other change (a failed login), in one transaction.
     func record(_ events: [AuditEvent]) async throws
     /// Up to `limit` events matching `filter`, newest first (in the order they were written), starting after the event
-    /// `after`.
-    func events(_ filter: AuditFilter, limit: Int, after: UUID?) async throws -> [AuditEvent]
+    /// `after`; nil when there is no such event.
+    func events(_ filter: AuditFilter, limit: Int, after: UUID?) async throws -> [AuditEvent]?
     /// Deletes up to `limit` events from before `before`; returns how many. Concurrent callers delete disjoint batches.
     func deleteOlder(than before: Date, limit: Int) async throws -> Int
 }

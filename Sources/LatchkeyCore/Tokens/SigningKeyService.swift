@@ -38,12 +38,17 @@ public struct SigningKeyService: Sendable {
         }
         let activatesAt = now.addingTimeInterval(Double(configuration.keyActivationDelay))
         let key = try sealer.seal(SigningKey.generate(algorithm, now: now, activatesAt: activatesAt))
-        let details: [String: AuditValue] = [
-            "kid": .string(key.kid), "algorithm": .string(algorithm.rawValue), "activatesAt": .string(activatesAt.formatted(.iso8601)),
-        ]
-        try await store.addSigningKey(key, audit: AuditEvent(.keyRotated, by: client, at: now, details: details))
+        try await store.addSigningKey(key, audit: Self.rotatedIn(key, by: client))
         logger.notice("signing key rotated in", metadata: ["event": "key.rotated", "kid": "\(key.kid)", "activatesAt": "\(activatesAt)"])
         return key
+    }
+
+    /// The `key.rotated` event of a new key.
+    static func rotatedIn(_ key: SigningKey, by client: ClientInfo) -> AuditEvent {
+        let details: [String: AuditValue] = [
+            "kid": .string(key.kid), "algorithm": .string(key.algorithm.rawValue), "activatesAt": .string(key.activatesAt.formatted(.iso8601)),
+        ]
+        return AuditEvent(.keyRotated, by: client, at: key.createdAt, details: details)
     }
 
     /// Retires a key; refused for the key that signs now for its algorithm, whatever this process is configured with

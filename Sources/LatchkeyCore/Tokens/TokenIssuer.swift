@@ -67,7 +67,10 @@ public final class TokenIssuer: Sendable {
         }
         let algorithm = configuration.algorithm
         let source = KeySource(store: store, sealer: sealer)
-        _ = try await store.signingKeys(algorithm: algorithm) { try sealer.seal(SigningKey.generate(algorithm, now: now)) }
+        _ = try await store.signingKeys(algorithm: algorithm) {
+            let key = try sealer.seal(SigningKey.generate(algorithm, now: now))
+            return (key, SigningKeyService.rotatedIn(key, by: .serverStart))
+        }
         return TokenIssuer(configuration: configuration, source: source, ring: try await Self.ring(from: source, algorithm: algorithm))
     }
 
@@ -108,17 +111,17 @@ public final class TokenIssuer: Sendable {
 
     /// Reads the key set again; a retired key's tokens are refused from then on.
     public func reload(_ trigger: ReloadTrigger = .interval) async throws {
+        guard let source = source.withLock({ $0 }) else { return }
         do {
-            try await readKeys()
-            Measured.keyReloads["\(trigger.rawValue) ok"]?.increment()
+            try await readKeys(from: source)
+            Measured.keyReloads[trigger]?.increment()
         } catch {
-            Measured.keyReloads["\(trigger.rawValue) error"]?.increment()
+            Measured.keyReloadsFailed[trigger]?.increment()
             throw error
         }
     }
 
-    private func readKeys() async throws {
-        guard let source = source.withLock({ $0 }) else { return }
+    private func readKeys(from source: KeySource) async throws {
         let generation = reloadsStarted.withLock { started in
             started += 1
             return started

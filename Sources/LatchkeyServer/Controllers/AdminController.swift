@@ -40,11 +40,11 @@ struct AdminController {
             role = value
         }
         let changes = UserChanges(role: role, disabled: input.disabled, name: input.name, emailVerified: input.emailVerified)
-        return .noStore(try await admin.update(userID: id, changes, client: context.client(request), logger: context.logger).response)
+        return .noStore(try await admin.update(userID: id, changes, client: context.actingClient(request), logger: context.logger).response)
     }
 
     @Sendable func logoutAll(_ request: Request, context: AdminContext) async throws -> HTTPResponse.Status {
-        try await admin.logoutEverywhere(userID: try userID(context), client: context.client(request), logger: context.logger)
+        try await admin.logoutEverywhere(userID: try userID(context), client: context.actingClient(request), logger: context.logger)
         return .noContent
     }
 

@@ -11,14 +11,20 @@ struct PostgresAuditStore: AuditStore {
         }
     }
 
-    func events(_ filter: AuditFilter, limit: Int, after: UUID?) async throws -> [AuditEvent] {
-        try await executor.rows(
+    /// PostgreSQL plans each such statement with its values, so the filters not given drop out of the plan.
+    func events(_ filter: AuditFilter, limit: Int, after: UUID?) async throws -> [AuditEvent]? {
+        var before = Int64.max
+        if let after {
+            guard let seq = try await executor.rows("SELECT seq FROM audit_events WHERE id = \(after)").first else { return nil }
+            before = try seq.value("seq")
+        }
+        return try await executor.rows(
             """
             SELECT * FROM audit_events
-            WHERE (\(filter.userID)::uuid IS NULL OR user_id = \(filter.userID))
+            WHERE seq < \(before)
+              AND (\(filter.userID)::uuid IS NULL OR user_id = \(filter.userID))
               AND (\(filter.type?.rawValue)::text IS NULL OR type = \(filter.type?.rawValue))
               AND (\(filter.since)::timestamptz IS NULL OR at >= \(filter.since))
-              AND (\(after)::uuid IS NULL OR seq < (SELECT seq FROM audit_events WHERE id = \(after)))
             ORDER BY seq DESC LIMIT \(limit)
             """
         ).map { try AuditEvent(row: $0) }

@@ -41,13 +41,9 @@ struct PostgresSessionStore: SessionStore {
             case .rotate:
                 continue
             case .reuse:
-                try await executor.transaction { connection in
-                    _ = try await connection.rows(
-                        "UPDATE sessions SET revoked_at = coalesce(revoked_at, \(rotation.now)) WHERE id = \(state.session.id)",
-                        logger: executor.logger
-                    )
-                    try await connection.record(rotation.auditEvent(for: .reuse, session: state.session), logger: executor.logger)
-                }
+                // Of concurrent requests bringing the stale token back, the one that revokes the session records it.
+                let audit = rotation.auditEvent(for: .reuse, session: state.session)
+                _ = try await executor.rows(RevokeReusedQuery(session: state.session, now: rotation.now, audit: audit))
             case .replay, .invalid, .accountDisabled:
                 break
             }
@@ -185,6 +181,27 @@ private struct TrimSessionsQuery: PostgresHotQuery {
         bindings.append(session.userID)
         bindings.append(session.createdAt)
         bindings.append(maxLiveSessions)
+        return bindings
+    }
+}
+
+/// Revokes the session of a reused refresh token and records it, when it was still live: one statement.
+private struct RevokeReusedQuery: PostgresHotQuery {
+    static let sql = """
+        WITH revoked AS (
+            UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id, user_id
+        )
+        \(AuditInsert.sql(from: 3, aboutSessionIn: "revoked", when: "true"))
+        """
+    var session: Session
+    var now: Date
+    var audit: AuditEvent?
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2 + AuditInsert.count)
+        bindings.append(session.id)
+        bindings.append(now)
+        bindings.append(audit: audit)
         return bindings
     }
 }

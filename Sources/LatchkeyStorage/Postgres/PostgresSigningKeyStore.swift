@@ -6,14 +6,19 @@ struct PostgresSigningKeyStore: SigningKeyStore {
     let executor: PostgresExecutor
 
     /// Under an advisory lock, so instances starting together do not each create a key.
-    func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey] {
+    func signingKeys(
+        algorithm: SigningAlgorithm,
+        creatingIfNone makeKey: @escaping @Sendable () throws -> (SigningKey, AuditEvent)
+    ) async throws -> [SigningKey] {
         let logger = executor.logger
         return try await executor.transaction { connection in
             _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey + 1))", logger: logger)
             let query: PostgresQuery =
                 "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) AND retired_at IS NULL ORDER BY created_at, kid"
             if try await connection.rows(query, logger: logger).isEmpty {
-                _ = try await connection.rows(insertQuery(try makeKey()), logger: logger)
+                let (key, audit) = try makeKey()
+                _ = try await connection.rows(insertQuery(key), logger: logger)
+                try await connection.record(audit, logger: logger)
             }
             return try await connection.rows(query, logger: logger).map { try SigningKey(row: $0) }
         }

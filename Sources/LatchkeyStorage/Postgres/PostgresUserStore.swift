@@ -63,7 +63,11 @@ struct PostgresUserStore: UserStore {
 
     func softDelete(userID: UUID, now: Date, audit: AuditEvent) async throws {
         try await executor.transaction { connection in
-            _ = try await connection.rows("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID)", logger: executor.logger)
+            let deleted = try await connection.rows(
+                "UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID) AND deleted_at IS NULL RETURNING id",
+                logger: executor.logger
+            )
+            guard !deleted.isEmpty else { return }
             _ = try await connection.rows(.revokeSessions(userID: userID, now: now), logger: executor.logger)
             try await connection.record(audit, logger: executor.logger)
         }

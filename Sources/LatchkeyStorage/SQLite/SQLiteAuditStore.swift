@@ -11,18 +11,20 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
-    func events(_ filter: AuditFilter, limit: Int, after: UUID?) async throws -> [AuditEvent] {
+    /// Only the filters given make the WHERE clause: SQLite picks an index by the clause's shape, and `? IS NULL OR …`
+    /// would make it scan the table.
+    func events(_ filter: AuditFilter, limit: Int, after: UUID?) async throws -> [AuditEvent]? {
         try await writer.read { db in
-            try db.rows(
-                """
-                SELECT * FROM audit_events
-                WHERE (\(filter.userID?.databaseText) IS NULL OR user_id = \(filter.userID?.databaseText))
-                  AND (\(filter.type?.rawValue) IS NULL OR type = \(filter.type?.rawValue))
-                  AND (\(filter.since) IS NULL OR at >= \(filter.since))
-                  AND (\(after?.databaseText) IS NULL OR seq < (SELECT seq FROM audit_events WHERE id = \(after?.databaseText)))
-                ORDER BY seq DESC LIMIT \(limit)
-                """
-            ).map(AuditEvent.init(row:))
+            var conditions: [SQL] = []
+            if let after {
+                guard let seq: Int64 = try db.row("SELECT seq FROM audit_events WHERE id = \(after.databaseText)")?["seq"] else { return nil }
+                conditions.append("seq < \(seq)")
+            }
+            if let userID = filter.userID { conditions.append("user_id = \(userID.databaseText)") }
+            if let type = filter.type { conditions.append("type = \(type.rawValue)") }
+            if let since = filter.since { conditions.append("at >= \(since)") }
+            let matching: SQL = conditions.isEmpty ? "" : "WHERE \(conditions.joined(separator: " AND "))"
+            return try db.rows("SELECT * FROM audit_events \(matching) ORDER BY seq DESC LIMIT \(limit)").map(AuditEvent.init(row:))
         }
     }
 

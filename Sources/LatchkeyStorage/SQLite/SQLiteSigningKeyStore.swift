@@ -6,10 +6,17 @@ struct SQLiteSigningKeyStore: SigningKeyStore {
     let writer: any DatabaseWriter
 
     /// One write transaction: SQLite's single writer makes check-and-insert atomic, across processes too.
-    func signingKeys(algorithm: SigningAlgorithm, creatingIfNone makeKey: @escaping @Sendable () throws -> SigningKey) async throws -> [SigningKey] {
+    func signingKeys(
+        algorithm: SigningAlgorithm,
+        creatingIfNone makeKey: @escaping @Sendable () throws -> (SigningKey, AuditEvent)
+    ) async throws -> [SigningKey] {
         try await writer.write { db in
             let query: SQL = "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) AND retired_at IS NULL ORDER BY created_at, kid"
-            if try db.rows(query).isEmpty { try db.insert(try makeKey()) }
+            if try db.rows(query).isEmpty {
+                let (key, audit) = try makeKey()
+                try db.insert(key)
+                try db.record(audit)
+            }
             return try db.rows(query).map(SigningKey.init(row:))
         }
     }

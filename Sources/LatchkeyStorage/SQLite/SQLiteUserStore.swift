@@ -53,7 +53,8 @@ struct SQLiteUserStore: UserStore {
 
     func softDelete(userID: UUID, now: Date, audit: AuditEvent) async throws {
         try await writer.write { db in
-            try db.run("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID.databaseText)")
+            try db.run("UPDATE users SET deleted_at = \(now), updated_at = \(now) WHERE id = \(userID.databaseText) AND deleted_at IS NULL")
+            guard db.changesCount > 0 else { return }
             try db.revokeSessions(userID: userID, now: now)
             try db.record(audit)
         }
