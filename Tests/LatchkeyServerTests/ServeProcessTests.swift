@@ -8,67 +8,7 @@ import FoundationNetworking
 
 /// The real `latchkey` executable: start-up, configuration errors and graceful shutdown.
 @Suite(.serialized) struct ServeProcessTests {
-    static let executable = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appending(path: ".build/debug/latchkey")
-
-    /// Owned by one test at a time; Process itself is not Sendable.
-    final class Server: @unchecked Sendable {
-        let process = Process()
-        let output = Pipe()
-        let port = Int.random(in: 10000...19999)  // below the ephemeral range and the SMTP test ports
-
-        init(_ environment: [String: String] = [:]) throws {
-            process.executableURL = ServeProcessTests.executable
-            process.arguments = ["serve"]
-            process.environment = TestDatabase().environment.merging([
-                "LATCHKEY_PORT": String(port),
-                "LATCHKEY_BCRYPT_COST": "4",
-            ]) { $1 }.merging(environment) { $1 }
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-        }
-
-        var base: String { "http://127.0.0.1:\(port)" }
-
-        /// Up to 30 s: the whole suite runs in parallel on two cores.
-        func waitUntilHealthy() async throws {
-            for _ in 0..<300 {
-                if let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(base)/health")!),
-                    (response as? HTTPURLResponse)?.statusCode == 200
-                {
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            Issue.record("server did not become healthy")
-        }
-
-        /// A JSON request, with a bearer token when given: the status and the JSON object answered.
-        func call(_ path: String, _ json: [String: String], bearer: String? = nil) async throws -> (status: Int, json: [String: Any]) {
-            var request = URLRequest(url: URL(string: "\(base)\(path)")!)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ((response as! HTTPURLResponse).statusCode, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
-        }
-
-        func post(_ path: String, _ json: [String: String]) async throws -> Int {
-            try await call(path, json).status
-        }
-
-        func waitForExit() async throws -> Int32 {
-            for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-
-        var log: String { String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
-    }
+    typealias Server = ServerProcess
 
     @Test func sigtermFinishesInFlightRequestsAndExitsZero() async throws {
         let server = try Server(["LATCHKEY_BCRYPT_COST": "13"])

@@ -20,7 +20,7 @@ import Testing
     /// Runs `latchkey ARGUMENTS` on `database` with `input` on standard input.
     static func latchkey(_ arguments: [String], database: TestDatabase, input: String = "", environment: [String: String] = [:]) throws -> Run {
         let process = Process()
-        process.executableURL = ServeProcessTests.executable
+        process.executableURL = ServerProcess.executable
         process.arguments = arguments
         process.environment = database.environment.merging(["LATCHKEY_BCRYPT_COST": "4", "LATCHKEY_LOG_LEVEL": "warning"]) { $1 }
             .merging(environment) { $1 }

@@ -182,9 +182,6 @@ public final class TokenIssuer: Sendable {
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 
-    /// How far in the future `iat` and `nbf` may be: instances' clocks differ a little.
-    static let clockLeeway: Double = 30
-
     /// Verifies signature, `alg`, `kid`, `crit`, `iss`, `aud`, `exp`, `iat`, `nbf` and the lifetime, and that no
     /// member of header or claims appears twice. Throws `tokenExpired` or `tokenInvalid`.
     public func verify(_ token: String, now: Date) async throws -> VerifiedAccessToken {
@@ -194,7 +191,7 @@ public final class TokenIssuer: Sendable {
             return cached
         }
         let bytes = Array(token.utf8)
-        guard Self.hasStrictSegments(token),
+        guard AccessTokenRules.hasStrictSegments(token),
             let (header, _, signature) = try? parser.parse(bytes, as: AccessTokenClaims.self),
             !signature.isEmpty,
             header.alg == configuration.algorithm.rawValue,
@@ -206,31 +203,21 @@ public final class TokenIssuer: Sendable {
         } catch {
             throw AuthError.tokenInvalid
         }
-        guard claims.iss == configuration.issuer, claims.aud == configuration.audience,
-            let userID = UUID(uuidString: claims.sub), let sessionID = UUID(uuidString: claims.sid)
-        else { throw AuthError.tokenInvalid }
-        let seconds = now.timeIntervalSince1970
-        guard Double(claims.iat) <= seconds + Self.clockLeeway, Double(claims.nbf ?? 0) <= seconds + Self.clockLeeway,
-            Double(claims.exp) - Double(claims.iat) <= Double(configuration.accessTokenTTL)
-        else { throw AuthError.tokenInvalid }
-        guard Double(claims.exp) > seconds else { throw AuthError.tokenExpired }
+        guard let userID = UUID(uuidString: claims.sub), let sessionID = UUID(uuidString: claims.sid) else { throw AuthError.tokenInvalid }
+        switch AccessTokenRules.check(
+            claims,
+            issuer: configuration.issuer,
+            audience: configuration.audience,
+            maxLifetime: configuration.accessTokenTTL,
+            now: now
+        ) {
+        case .valid: break
+        case .expired: throw AuthError.tokenExpired
+        case .invalid: throw AuthError.tokenInvalid
+        }
         let verified = VerifiedAccessToken(claims: claims, userID: userID, sessionID: sessionID, kid: kid)
         cache.put(token, verified)
         return verified
-    }
-}
-
-extension TokenIssuer {
-    /// Header and claims are UTF-8 JSON objects with no member twice (JWTKit's decoder would keep one of
-    /// them silently), and the header has no `crit` member, not even `null` (which JWTKit reads as absent): we
-    /// implement no extension (RFC 7515 §4.1.11).
-    static func hasStrictSegments(_ token: String) -> Bool {
-        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard segments.count == 3, let header = Base64URL.decode(segments[0]), let claims = Base64URL.decode(segments[1]),
-            StrictJSON.isStrict(header), StrictJSON.isStrict(claims),
-            let headerObject = try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any]
-        else { return false }
-        return headerObject["crit"] == nil
     }
 }
 

@@ -20,7 +20,12 @@ public struct SQLiteBackend: StorageBackend {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         // What is deleted or overwritten is zeroed, not left in free pages.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            // The writer touches every table's indexes on a refresh or login: with a database of millions of rows, SQLite's
+            // default 2 MB page cache made it read pages back for nearly every write. Readers need less.
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -8192" : "PRAGMA cache_size = -65536")
+        }
         do {
             if path == ":memory:" {
                 writer = try DatabaseQueue(configuration: configuration)

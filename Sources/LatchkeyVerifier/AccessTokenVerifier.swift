@@ -1,0 +1,209 @@
+import AsyncHTTPClient
+import Foundation
+import JWTKit
+import LatchkeyAPI
+import Synchronization
+
+/// Verifies Latchkey access tokens offline, in another service, with the public keys of the server's JWKS.
+///
+/// It applies the server's rules (`AccessTokenRules`): the algorithm pinned to the configured ones (never `none`), a
+/// `kid` that names a published key (never a default key), integer times, `iss`, `aud`, `exp` within the leeway.
+/// It does not see revocations: a token stays good until its `exp`, so keep access tokens short-lived (15 minutes by
+/// default).
+///
+/// The JWKS is kept in memory for its `Cache-Control: max-age` and fetched again in the background shortly before that
+/// runs out. A token whose `kid` is unknown makes it fetch once, at most every `unknownKidRefetchInterval` (the server
+/// may have rotated a key in): a flood of made-up `kid`s costs one fetch per interval, and requests arriving during a
+/// fetch wait for it. While the server cannot be reached, the last key set it gave keeps serving.
+///
+/// ```swift
+/// let verifier = AccessTokenVerifier(configuration: .init(serverURL: URL(string: "https://auth.example.com")!))
+/// let claims = try await verifier.verify(bearerToken)   // claims.sub is the user id, claims.role its role
+/// ```
+public final class AccessTokenVerifier: Sendable {
+    /// Where the keys come from and what a token must say.
+    public struct Configuration: Sendable {
+        /// The server's JWKS: `{server}/.well-known/jwks.json`.
+        public var jwksURL: URL
+        /// `LATCHKEY_JWT_ISSUER` and `LATCHKEY_JWT_AUDIENCE` of the server.
+        public var issuer: String
+        public var audience: String
+        /// The `alg`s accepted: the server's `LATCHKEY_JWT_ALGORITHM` (EdDSA, ES256 or RS256). HS256 needs the shared
+        /// secret and is not for other services.
+        public var algorithms: Set<String>
+        /// Seconds a token is still accepted past its `exp`, and by which `iat` may be ahead of this clock; at most 30.
+        public var leeway: Int
+        /// The longest lifetime (`exp - iat`) accepted: the server's `LATCHKEY_ACCESS_TOKEN_TTL` or more.
+        public var maxTokenLifetime: Int
+        /// How often at most an unknown `kid` makes the verifier fetch the JWKS.
+        public var unknownKidRefetchInterval: Duration
+        /// How long the JWKS is kept when the server says nothing (`Cache-Control: max-age`).
+        public var defaultMaxAge: Duration
+
+        public init(
+            serverURL: URL,
+            issuer: String = "latchkey",
+            audience: String = "latchkey",
+            algorithms: Set<String> = ["EdDSA"],
+            leeway: Int = 5,
+            maxTokenLifetime: Int = 15 * 60,
+            unknownKidRefetchInterval: Duration = .seconds(5),
+            defaultMaxAge: Duration = .seconds(300)
+        ) {
+            self.jwksURL = serverURL.appending(path: ".well-known/jwks.json")
+            self.issuer = issuer
+            self.audience = audience
+            self.algorithms = algorithms
+            self.leeway = min(max(leeway, 0), AccessTokenRules.maxLeeway)
+            self.maxTokenLifetime = maxTokenLifetime
+            self.unknownKidRefetchInterval = unknownKidRefetchInterval
+            self.defaultMaxAge = defaultMaxAge
+        }
+    }
+
+    public let configuration: Configuration
+    private let httpClient: HTTPClient
+    private let parser = DefaultJWTParser()
+    private let state = Mutex(State())
+
+    /// The key set and the fetches under way.
+    private struct State {
+        var keys: KeySet?
+        /// The fetch under way, which callers needing keys wait for.
+        var fetch: Task<KeySet?, Never>?
+        /// When the last fetch for an unknown `kid` started.
+        var lastUnknownKidFetch: ContinuousClock.Instant?
+    }
+
+    /// One JWKS as fetched.
+    struct KeySet: Sendable {
+        var keys: JWTKeyCollection
+        var kids: Set<String>
+        var fetchedAt: ContinuousClock.Instant
+        var maxAge: Duration
+
+        /// Time to fetch it again, in the background: 80% of its age has gone.
+        func isStale(at now: ContinuousClock.Instant) -> Bool { now - fetchedAt >= maxAge * 0.8 }
+    }
+
+    /// `httpClient`: the client to fetch the JWKS with (`HTTPClient.shared` by default).
+    public init(configuration: Configuration, httpClient: HTTPClient = .shared) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+    }
+
+    /// The claims of a good token. Throws `AccessTokenError` (`.tokenExpired` or `.tokenInvalid`) for any other.
+    public func verify(_ token: String, now: Date = Date()) async throws(AccessTokenError) -> AccessTokenClaims {
+        let bytes = Array(token.utf8)
+        guard AccessTokenRules.hasStrictSegments(token),
+            let (header, _, signature) = try? parser.parse(bytes, as: Payload.self),
+            !signature.isEmpty, let alg = header.alg, configuration.algorithms.contains(alg),
+            let kid = header.kid, let keys = await keys(for: kid)
+        else { throw .tokenInvalid }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await keys.verify(bytes, as: Payload.self).claims
+        } catch {
+            throw .tokenInvalid
+        }
+        switch AccessTokenRules.check(
+            claims,
+            issuer: configuration.issuer,
+            audience: configuration.audience,
+            maxLifetime: configuration.maxTokenLifetime,
+            leeway: configuration.leeway,
+            expiryLeeway: configuration.leeway,
+            now: now
+        ) {
+        case .valid: return claims
+        case .expired: throw .tokenExpired
+        case .invalid: throw .tokenInvalid
+        }
+    }
+
+    /// The key collection that knows `kid`, fetching the JWKS when there is none yet, when it is stale (in the
+    /// background) or when `kid` is unknown (at most once per interval). Nil when no key set has `kid`.
+    private func keys(for kid: String) async -> JWTKeyCollection? {
+        let now = ContinuousClock.now
+        let (current, wait): (KeySet?, Task<KeySet?, Never>?) = state.withLock { state in
+            guard let keys = state.keys else { return (nil, startFetch(&state)) }
+            if keys.isStale(at: now) { _ = startFetch(&state) }
+            if keys.kids.contains(kid) { return (keys, nil) }
+            if let last = state.lastUnknownKidFetch, now - last < configuration.unknownKidRefetchInterval { return (keys, state.fetch) }
+            state.lastUnknownKidFetch = now
+            return (keys, startFetch(&state))
+        }
+        if let current, current.kids.contains(kid) { return current.keys }
+        guard let fetched = await wait?.value ?? current, fetched.kids.contains(kid) else { return nil }
+        return fetched.keys
+    }
+
+    /// The fetch under way, or a new one. It keeps the last good key set when it fails.
+    private func startFetch(_ state: inout State) -> Task<KeySet?, Never> {
+        if let fetch = state.fetch { return fetch }
+        let fetch = Task<KeySet?, Never> {
+            let fetched = try? await self.fetchKeySet()
+            return self.state.withLock { state in
+                state.fetch = nil
+                if let fetched { state.keys = fetched }
+                return state.keys
+            }
+        }
+        state.fetch = fetch
+        return fetch
+    }
+
+    private func fetchKeySet() async throws -> KeySet {
+        let response = try await httpClient.execute(HTTPClientRequest(url: configuration.jwksURL.absoluteString), timeout: .seconds(5))
+        guard response.status == .ok else { throw AccessTokenError.tokenInvalid }
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let json = String(buffer: body)
+        let kids = try JSONDecoder().decode(PublishedKeys.self, from: Data(json.utf8)).keys.compactMap(\.kid)
+        let keys = try await JWTKeyCollection().add(jwksJSON: json)
+        let maxAge = Self.maxAge(response.headers["Cache-Control"].first).map { Duration.seconds($0) } ?? configuration.defaultMaxAge
+        return KeySet(keys: keys, kids: Set(kids), fetchedAt: .now, maxAge: maxAge)
+    }
+
+    /// `max-age` of a `Cache-Control` value, in seconds.
+    static func maxAge(_ cacheControl: String?) -> Int? {
+        cacheControl?.split(separator: ",").lazy.map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix("max-age=") }.flatMap { Int($0.dropFirst("max-age=".count)) }
+    }
+
+    /// The claims as JWTKit decodes them; `AccessTokenRules` checks them after the signature, so that an expired token
+    /// and a bad one get different errors.
+    private struct Payload: JWTPayload {
+        var claims: AccessTokenClaims
+
+        init(from decoder: any Decoder) throws {
+            claims = try AccessTokenClaims(from: decoder)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try claims.encode(to: encoder)
+        }
+
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    private struct PublishedKeys: Decodable {
+        struct Key: Decodable { var kid: String? }
+        var keys: [Key]
+    }
+}
+
+/// Why a token was refused, as the contract's error codes say it.
+public enum AccessTokenError: Error, Sendable, Equatable {
+    /// Past its `exp` (and the leeway).
+    case tokenExpired
+    /// Anything else: signature, `alg`, `kid`, `iss`, `aud`, shape.
+    case tokenInvalid
+
+    /// The contract's code.
+    public var code: ErrorCode {
+        switch self {
+        case .tokenExpired: .tokenExpired
+        case .tokenInvalid: .tokenInvalid
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LatchkeyAPI
+
+/// A request context that can carry the caller's verified claims, for `LatchkeyAuthenticator`.
+///
+/// ```swift
+/// struct AppContext: LatchkeyRequestContext {
+///     var coreContext: CoreRequestContextStorage
+///     var latchkeyClaims: AccessTokenClaims?
+///     init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+/// }
+/// ```
+public protocol LatchkeyRequestContext: RequestContext {
+    /// Set by `LatchkeyAuthenticator` for a request with a good access token.
+    var latchkeyClaims: AccessTokenClaims? { get set }
+}
+
+/// Hummingbird middleware that lets only requests with a good Latchkey access token through, with its claims on the
+/// context; others get the contract's 401 (`TOKEN_MISSING`, `TOKEN_EXPIRED`, `TOKEN_INVALID`) with `WWW-Authenticate`.
+/// With `requiredRole`, a token of another role gets 403 `FORBIDDEN` (`insufficient_scope`).
+///
+/// ```swift
+/// let verifier = AccessTokenVerifier(configuration: .init(serverURL: URL(string: "http://127.0.0.1:8080")!))
+/// router.group("notes").add(middleware: LatchkeyAuthenticator(verifier: verifier)).get { _, context in
+///     "Hello, \(context.latchkeyClaims!.sub)"
+/// }
+/// router.group("admin").add(middleware: LatchkeyAuthenticator(verifier: verifier, requiredRole: "admin"))
+/// ```
+public struct LatchkeyAuthenticator<Context: LatchkeyRequestContext>: RouterMiddleware {
+    public let verifier: AccessTokenVerifier
+    public let requiredRole: String?
+
+    public init(verifier: AccessTokenVerifier, requiredRole: String? = nil) {
+        self.verifier = verifier
+        self.requiredRole = requiredRole
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+            return Self.refusal(.unauthorized, .tokenMissing, "An access token is required", challenge: #"Bearer realm="latchkey""#)
+        }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await verifier.verify(String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces))
+        } catch {
+            let message = error == .tokenExpired ? "Access token has expired" : "Access token is invalid"
+            return Self.refusal(
+                .unauthorized,
+                error.code,
+                message,
+                challenge: #"Bearer realm="latchkey", error="invalid_token", error_description="\#(message)""#
+            )
+        }
+        if let requiredRole, claims.role != requiredRole {
+            return Self.refusal(
+                .forbidden,
+                .forbidden,
+                "This route needs the role \(requiredRole)",
+                challenge: #"Bearer realm="latchkey", error="insufficient_scope""#
+            )
+        }
+        var context = context
+        context.latchkeyClaims = claims
+        return try await next(request, context)
+    }
+
+    /// The contract's error body.
+    static func refusal(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, challenge: String) -> Response {
+        let body = (try? WireFormat.makeEncoder().encode(ErrorResponse(error: code, message: message))) ?? Data()
+        let headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .wwwAuthenticate: challenge, .cacheControl: "no-store"]
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
