@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "latchkey", targets: ["latchkey"]),
         .library(name: "LatchkeyAPI", targets: ["LatchkeyAPI"]),
         .library(name: "LatchkeyVerifier", targets: ["LatchkeyVerifier"]),
+        .library(name: "LatchkeyClient", targets: ["LatchkeyClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -115,6 +116,42 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // For Swift apps and tools: depends on the wire types and an HTTP client only.
+        .target(
+            name: "LatchkeyClient",
+            dependencies: [
+                "LatchkeyAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The sample: a service protected by LatchkeyVerifier and a command-line client on LatchkeyClient.
+        .executableTarget(
+            name: "notes-service",
+            dependencies: [
+                "LatchkeyAPI",
+                "LatchkeyVerifier",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/notes-service/Sources/NotesService",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "notes",
+            dependencies: [
+                "LatchkeyAPI",
+                "LatchkeyClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Examples/notes-service/Sources/NotesCLI",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LatchkeyTestSupport",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
@@ -151,6 +188,16 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LatchkeyClientTests",
+            dependencies: [
+                "LatchkeyAPI",
+                "LatchkeyClient",
+                "LatchkeyTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,281 @@
+import AsyncHTTPClient
+import Foundation
+import LatchkeyAPI
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import Synchronization
+
+/// A Swift client of a Latchkey server: the account routes, typed with LatchkeyAPI's requests and responses, and the
+/// tokens kept in a `TokenStore`.
+///
+/// Calls that need the user's access token refresh it first when it expires within `refreshMargin`, and once more when
+/// the server answers `TOKEN_EXPIRED`. Refreshes are single-flight: however many calls find the token expired at the
+/// same time, one `POST /auth/refresh` goes out and all of them go on with its result; when it fails for good (the
+/// session was revoked, the refresh token reused), the client signs out once and every waiting call gets the same error.
+///
+/// ```swift
+/// let client = LatchkeyClient(serverURL: URL(string: "https://auth.example.com")!, store: FileTokenStore(url: tokensFile))
+/// try await client.login(email: "ada@example.com", password: password)
+/// let me = try await client.me()
+/// var request = HTTPClientRequest(url: "https://api.example.com/notes")
+/// let notes = try await client.authorizedRequest(request)   // your own API, with the same refresh
+/// ```
+public final class LatchkeyClient: Sendable {
+    public let serverURL: URL
+    public let store: any TokenStore
+    /// Seconds before its expiry that an access token is refreshed.
+    public let refreshMargin: TimeInterval
+    private let httpClient: HTTPClient
+    /// The refresh under way, which every call needing a fresh token waits for.
+    private let refreshing = Mutex<Task<StoredTokens, any Error>?>(nil)
+
+    public init(serverURL: URL, store: any TokenStore = InMemoryTokenStore(), refreshMargin: TimeInterval = 30, httpClient: HTTPClient = .shared) {
+        self.serverURL = serverURL
+        self.store = store
+        self.refreshMargin = refreshMargin
+        self.httpClient = httpClient
+    }
+
+    // MARK: - Signing in and out
+
+    /// Creates an account; when the server requires no verification it is signed in at once.
+    @discardableResult
+    public func register(email: String, password: String, name: String) async throws -> RegisterResponse {
+        let registered: RegisterResponse = try await send(.POST, "auth/register", RegisterRequest(email: email, password: password, name: name))
+        if let access = registered.accessToken, let refresh = registered.refreshToken, let expiresIn = registered.expiresIn {
+            try await store.save(StoredTokens(accessToken: access, refreshToken: refresh, accessTokenExpiresAt: Date() + Double(expiresIn)))
+        }
+        return registered
+    }
+
+    @discardableResult
+    public func login(email: String, password: String) async throws -> UserResponse {
+        let pair: TokenPairResponse = try await send(.POST, "auth/login", LoginRequest(email: email, password: password))
+        try await keep(pair)
+        return pair.user
+    }
+
+    /// Ends this session on the server and forgets the tokens; signed out already is fine.
+    public func logout() async throws {
+        guard let tokens = try await store.load() else { return }
+        let _: Empty = try await send(.POST, "auth/logout", LogoutRequest(refreshToken: tokens.refreshToken))
+        try await store.save(nil)
+    }
+
+    /// Ends every session of the user, this one too.
+    public func logoutAll() async throws {
+        let _: Empty = try await authorized(.POST, "auth/logout-all", Empty?.none)
+        try await store.save(nil)
+    }
+
+    /// A fresh token pair now, single-flight. Throws `signedOut` without tokens; a refresh token the server refuses
+    /// signs the client out.
+    @discardableResult
+    public func refresh() async throws -> StoredTokens {
+        try await freshTokens(replacing: nil)
+    }
+
+    // MARK: - The signed-in user
+
+    public func me() async throws -> UserResponse {
+        try await authorized(.GET, "auth/me", Empty?.none)
+    }
+
+    public func updateProfile(name: String) async throws -> UserResponse {
+        try await authorized(.PATCH, "auth/me", UpdateProfileRequest(name: name))
+    }
+
+    /// The server keeps this session and ends every other one.
+    public func changePassword(current: String, new: String) async throws {
+        let _: Empty = try await authorized(.POST, "auth/change-password", ChangePasswordRequest(currentPassword: current, newPassword: new))
+    }
+
+    /// Deletes the account and signs out.
+    public func deleteAccount(password: String) async throws {
+        let _: Empty = try await authorized(.DELETE, "auth/me", DeleteAccountRequest(password: password))
+        try await store.save(nil)
+    }
+
+    /// A page of live sessions, newest first.
+    public func sessions(limit: Int = 50, cursor: String? = nil) async throws -> SessionListResponse {
+        var query = "auth/sessions?limit=\(limit)"
+        if let cursor { query += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" }
+        return try await authorized(.GET, query, Empty?.none)
+    }
+
+    public func revokeSession(id: String) async throws {
+        let _: Empty = try await authorized(.DELETE, "auth/sessions/\(id)", Empty?.none)
+    }
+
+    // MARK: - Emailed links
+
+    public func verifyEmail(token: String) async throws -> UserResponse {
+        try await send(.POST, "auth/verify-email", TokenRequest(token: token))
+    }
+
+    /// The same answer whether or not the account exists.
+    public func resendVerification(email: String) async throws {
+        let _: Empty = try await send(.POST, "auth/verify-email/resend", EmailRequest(email: email))
+    }
+
+    /// The same answer whether or not the account exists.
+    public func forgotPassword(email: String) async throws {
+        let _: Empty = try await send(.POST, "auth/forgot-password", EmailRequest(email: email))
+    }
+
+    public func resetPassword(token: String, newPassword: String) async throws {
+        let _: Empty = try await send(.POST, "auth/reset-password", ResetPasswordRequest(token: token, newPassword: newPassword))
+    }
+
+    // MARK: - Your own API
+
+    /// Sends `request` (to any server that trusts Latchkey's tokens) with the access token, refreshed first when it is
+    /// about to expire, and once more, then sent again, when that server answers 401 `TOKEN_EXPIRED`. The body must
+    /// be bytes (not a stream) so that it can be sent twice.
+    public func authorizedRequest(_ request: HTTPClientRequest, timeout: TimeAmount = .seconds(30)) async throws -> HTTPClientResponse {
+        var token = try await accessToken()
+        for attempt in 1...2 {
+            var request = request
+            request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
+            let response = try await httpClient.execute(request, timeout: timeout)
+            guard response.status == .unauthorized, attempt == 1 else { return response }
+            let body = try await response.body.collect(upTo: 1 << 20)
+            guard (try? JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: body)))?.error == .tokenExpired else {
+                return HTTPClientResponse(status: response.status, headers: response.headers, body: .bytes(body))
+            }
+            token = try await freshTokens(replacing: token).accessToken
+        }
+        preconditionFailure("the second attempt returns")
+    }
+
+    // MARK: - Tokens
+
+    /// The stored access token, refreshed first when it expires within the margin.
+    private func accessToken() async throws -> String {
+        guard let tokens = try await store.load() else { throw LatchkeyClientError.signedOut }
+        if tokens.accessTokenExpiresAt.timeIntervalSinceNow > refreshMargin { return tokens.accessToken }
+        return try await freshTokens(replacing: tokens.accessToken).accessToken
+    }
+
+    /// Joins the refresh under way, or starts one. `stale` is the access token the caller found wanting: when the store
+    /// already holds another, fresh one (a refresh finished meanwhile, maybe in another process), that is the answer.
+    private func freshTokens(replacing stale: String?) async throws -> StoredTokens {
+        let refresh = refreshing.withLock { current in
+            if let current { return current }
+            let task = Task {
+                defer { self.refreshing.withLock { $0 = nil } }
+                return try await self.performRefresh(replacing: stale)
+            }
+            current = task
+            return task
+        }
+        return try await refresh.value
+    }
+
+    private func performRefresh(replacing stale: String?) async throws -> StoredTokens {
+        guard let tokens = try await store.load() else { throw LatchkeyClientError.signedOut }
+        if let stale, tokens.accessToken != stale, tokens.accessTokenExpiresAt.timeIntervalSinceNow > refreshMargin { return tokens }
+        do {
+            let pair: TokenPairResponse = try await send(.POST, "auth/refresh", RefreshRequest(refreshToken: tokens.refreshToken))
+            return try await keep(pair)
+        } catch let error as LatchkeyClientError where error.endsTheSession {
+            try await store.save(nil)
+            throw error
+        }
+    }
+
+    @discardableResult
+    private func keep(_ pair: TokenPairResponse) async throws -> StoredTokens {
+        guard let refreshToken = pair.refreshToken else { throw LatchkeyClientError.unexpectedAnswer(status: 200) }
+        let tokens = StoredTokens(accessToken: pair.accessToken, refreshToken: refreshToken, accessTokenExpiresAt: Date() + Double(pair.expiresIn))
+        try await store.save(tokens)
+        return tokens
+    }
+
+    // MARK: - HTTP
+
+    /// A call with the access token, refreshed and sent again once when the server says it has expired.
+    private func authorized<Response: Decodable>(_ method: HTTPMethod, _ path: String, _ body: (some Encodable)?) async throws -> Response {
+        var token = try await accessToken()
+        do {
+            return try await send(method, path, body, bearer: token)
+        } catch let error as LatchkeyClientError where error.code == .tokenExpired {
+            token = try await freshTokens(replacing: token).accessToken
+            return try await send(method, path, body, bearer: token)
+        }
+    }
+
+    private func send<Response: Decodable>(
+        _ method: HTTPMethod,
+        _ path: String,
+        _ body: (some Encodable)?,
+        bearer: String? = nil
+    ) async throws
+        -> Response
+    {
+        var request = HTTPClientRequest(url: serverURL.absoluteString.trimmingSuffix("/") + "/" + path)
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        }
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        let response = try await httpClient.execute(request, timeout: .seconds(30))
+        let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
+        guard (200..<300).contains(response.status.code) else {
+            guard let error = try? JSONDecoder().decode(ErrorResponse.self, from: data) else {
+                throw LatchkeyClientError.unexpectedAnswer(status: Int(response.status.code))
+            }
+            throw LatchkeyClientError.refused(
+                status: Int(response.status.code),
+                error,
+                retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) }
+            )
+        }
+        if Response.self == Empty.self { return Empty() as! Response }
+        do {
+            return try WireFormat.makeDecoder().decode(Response.self, from: data)
+        } catch {
+            throw LatchkeyClientError.unexpectedAnswer(status: Int(response.status.code))
+        }
+    }
+
+    /// No body: a request without one, or an answer whose body is not needed.
+    private struct Empty: Codable {}
+}
+
+/// Why a call failed.
+public enum LatchkeyClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The server refused, with the contract's error (`error.error` is its code) and, for a 429 or 503, `Retry-After`.
+    case refused(status: Int, ErrorResponse, retryAfter: Int?)
+    /// No tokens: never signed in, signed out, or the session ended (the refresh token was refused).
+    case signedOut
+    /// An answer that is not the contract's (a proxy's error page, say).
+    case unexpectedAnswer(status: Int)
+
+    /// The contract's error code of a refusal.
+    public var code: ErrorCode? {
+        if case .refused(_, let error, _) = self { return error.error }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .refused(let status, let error, _): "\(error.message) (\(error.error.rawValue), HTTP \(status))"
+        case .signedOut: "Not signed in"
+        case .unexpectedAnswer(let status): "An answer that is not Latchkey's (HTTP \(status))"
+        }
+    }
+
+    /// A refresh refused like this will never work again: the client signs out.
+    var endsTheSession: Bool {
+        [.invalidRefreshToken, .refreshTokenReused, .accountDisabled].contains(code)
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
