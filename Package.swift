@@ -152,6 +152,13 @@ let package = Package(
             path: "Examples/notes-service/Sources/NotesCLI",
             swiftSettings: swiftSettings
         ),
+        // `scripts/bench`: the verifier's own throughput.
+        .executableTarget(
+            name: "verifier-throughput",
+            dependencies: ["LatchkeyVerifier"],
+            path: "Benchmarks/VerifierThroughput",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LatchkeyTestSupport",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],

@@ -65,6 +65,8 @@ public final class AccessTokenVerifier: Sendable {
     private let httpClient: HTTPClient
     private let parser = DefaultJWTParser()
     private let state = Mutex(State())
+    /// Tokens whose signature checked out, with the `kid` that signed them: a hit counts while that key is published.
+    private let verified = VerifiedTokenCache<(claims: AccessTokenClaims, kid: String)>()
 
     /// The key set and the fetches under way.
     private struct State {
@@ -94,6 +96,9 @@ public final class AccessTokenVerifier: Sendable {
 
     /// The claims of a good token. Throws `AccessTokenError` (`.tokenExpired` or `.tokenInvalid`) for any other.
     public func verify(_ token: String, now: Date = Date()) async throws(AccessTokenError) -> AccessTokenClaims {
+        if let hit = verified.get(token), state.withLock({ $0.keys?.kids.contains(hit.kid) == true }) {
+            return try check(hit.claims, now: now)
+        }
         let bytes = Array(token.utf8)
         guard AccessTokenRules.hasStrictSegments(token),
             let (header, _, signature) = try? parser.parse(bytes, as: Payload.self),
@@ -106,6 +111,12 @@ public final class AccessTokenVerifier: Sendable {
         } catch {
             throw .tokenInvalid
         }
+        verified.put(token, (claims, kid))
+        return try check(claims, now: now)
+    }
+
+    /// The contract's rules for the claims of a token whose signature checked out.
+    private func check(_ claims: AccessTokenClaims, now: Date) throws(AccessTokenError) -> AccessTokenClaims {
         switch AccessTokenRules.check(
             claims,
             issuer: configuration.issuer,

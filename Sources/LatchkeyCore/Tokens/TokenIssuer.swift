@@ -25,7 +25,7 @@ public final class TokenIssuer: Sendable {
     /// The last reload an unknown kid started, and when: later unknown kids within the interval wait for it.
     private let unknownKidReload = Mutex<(startedAt: ContinuousClock.Instant, task: Task<Void, Never>)?>(nil)
     private let parser = DefaultJWTParser()
-    private let cache = VerifiedTokenCache()
+    private let cache = VerifiedTokenCache<VerifiedAccessToken>()
     /// A flood of made-up `kid`s costs at most one database read per interval.
     static let unknownKidReloadInterval = Duration.seconds(5)
 
