@@ -18,8 +18,7 @@ import Synchronization
 /// let client = LatchkeyClient(serverURL: URL(string: "https://auth.example.com")!, store: FileTokenStore(url: tokensFile))
 /// try await client.login(email: "ada@example.com", password: password)
 /// let me = try await client.me()
-/// var request = HTTPClientRequest(url: "https://api.example.com/notes")
-/// let notes = try await client.authorizedRequest(request)   // your own API, with the same refresh
+/// let notes = try await client.authorizedRequest(HTTPClientRequest(url: "https://api.example.com/notes"))  // your own API
 /// ```
 public final class LatchkeyClient: Sendable {
     public let serverURL: URL
@@ -52,12 +51,15 @@ public final class LatchkeyClient: Sendable {
     @discardableResult
     public func login(email: String, password: String) async throws -> UserResponse {
         let pair: TokenPairResponse = try await send(.POST, "auth/login", LoginRequest(email: email, password: password))
+        // A refresh of the previous session, still under way, must not overwrite (or clear) the new tokens.
+        await refreshUnderWay()
         try await keep(pair)
         return pair.user
     }
 
     /// Ends this session on the server and forgets the tokens; signed out already is fine.
     public func logout() async throws {
+        await refreshUnderWay()
         guard let tokens = try await store.load() else { return }
         let _: Empty = try await send(.POST, "auth/logout", LogoutRequest(refreshToken: tokens.refreshToken))
         try await store.save(nil)
@@ -100,12 +102,12 @@ public final class LatchkeyClient: Sendable {
     /// A page of live sessions, newest first.
     public func sessions(limit: Int = 50, cursor: String? = nil) async throws -> SessionListResponse {
         var query = "auth/sessions?limit=\(limit)"
-        if let cursor { query += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" }
+        if let cursor { query += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
         return try await authorized(.GET, query, Empty?.none)
     }
 
-    public func revokeSession(id: String) async throws {
-        let _: Empty = try await authorized(.DELETE, "auth/sessions/\(id)", Empty?.none)
+    public func revokeSession(id: UUID) async throws {
+        let _: Empty = try await authorized(.DELETE, "auth/sessions/\(id.uuidString.lowercased())", Empty?.none)
     }
 
     // MARK: - Emailed links
@@ -130,9 +132,10 @@ public final class LatchkeyClient: Sendable {
 
     // MARK: - Your own API
 
-    /// Sends `request` (to any server that trusts Latchkey's tokens) with the access token, refreshed first when it is
-    /// about to expire, and once more, then sent again, when that server answers 401 `TOKEN_EXPIRED`. The body must
-    /// be bytes (not a stream) so that it can be sent twice.
+    /// Sends `request` with the access token, refreshed first when it is about to expire, and once more, then sent
+    /// again, when the server answers 401 `TOKEN_EXPIRED`. Send it only to your own services that trust Latchkey's
+    /// tokens: whoever receives it can act as the user until it expires. The body must be bytes (not a stream) so that
+    /// it can be sent twice.
     public func authorizedRequest(_ request: HTTPClientRequest, timeout: TimeAmount = .seconds(30)) async throws -> HTTPClientResponse {
         var token = try await accessToken()
         for attempt in 1...2 {
@@ -151,11 +154,21 @@ public final class LatchkeyClient: Sendable {
 
     // MARK: - Tokens
 
-    /// The stored access token, refreshed first when it expires within the margin.
+    /// The stored access token, refreshed first when it expires within the margin. When that early refresh fails for a
+    /// while (429, 503, no network), the token still good is used.
     private func accessToken() async throws -> String {
         guard let tokens = try await store.load() else { throw LatchkeyClientError.signedOut }
         if tokens.accessTokenExpiresAt.timeIntervalSinceNow > refreshMargin { return tokens.accessToken }
-        return try await freshTokens(replacing: tokens.accessToken).accessToken
+        do {
+            return try await freshTokens(replacing: tokens.accessToken).accessToken
+        } catch let error as LatchkeyClientError where !error.endsTheSession && tokens.accessTokenExpiresAt > Date() {
+            return tokens.accessToken
+        }
+    }
+
+    /// Waits for the refresh under way, if any, whatever its outcome.
+    private func refreshUnderWay() async {
+        _ = await refreshing.withLock { $0 }?.result
     }
 
     /// Joins the refresh under way, or starts one. `stale` is the access token the caller found wanting: when the store
@@ -180,7 +193,8 @@ public final class LatchkeyClient: Sendable {
             let pair: TokenPairResponse = try await send(.POST, "auth/refresh", RefreshRequest(refreshToken: tokens.refreshToken))
             return try await keep(pair)
         } catch let error as LatchkeyClientError where error.endsTheSession {
-            try await store.save(nil)
+            // Signed out, unless the store holds other tokens by now (a login meanwhile, maybe in another process).
+            if try await store.load()?.refreshToken == tokens.refreshToken { try await store.save(nil) }
             throw error
         }
     }

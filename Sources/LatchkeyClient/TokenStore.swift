@@ -1,4 +1,9 @@
 import Foundation
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The tokens a client holds between launches.
 public struct StoredTokens: Codable, Sendable, Equatable {
@@ -51,25 +56,32 @@ public struct FileTokenStore: TokenStore {
         self.url = url
     }
 
+    /// Nil when there is no file; throws when there is one that cannot be read.
     public func load() throws -> StoredTokens? {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        return try JSONDecoder().decode(StoredTokens.self, from: data)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try JSONDecoder().decode(StoredTokens.self, from: Data(contentsOf: url))
     }
 
-    /// Written to a new file of mode 0600 and moved into place, so the tokens are never readable by others, not even
-    /// for a moment, and a crash leaves the old file or the new one.
+    /// Written to a new file created with mode 0600 (never readable by others, not even for a moment), flushed, and
+    /// moved into place: a crash leaves the old file or the new one.
     public func save(_ tokens: StoredTokens?) throws {
         guard let tokens else {
-            try? FileManager.default.removeItem(at: url)
-            return
+            guard FileManager.default.fileExists(atPath: url.path) else { return }
+            return try FileManager.default.removeItem(at: url)
         }
-        let temporary = url.appendingPathExtension("\(UUID().uuidString).tmp")
-        guard
-            FileManager.default.createFile(atPath: temporary.path, contents: try JSONEncoder().encode(tokens), attributes: [.posixPermissions: 0o600])
-        else { throw CocoaError(.fileWriteUnknown) }
-        guard rename(temporary.path, url.path) == 0 else {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown)
+        let temporary = FilePath(url.path + ".\(UUID().uuidString).tmp")
+        let file = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusiveCreate], permissions: [.ownerReadWrite])
+        do {
+            try file.closeAfter {
+                _ = try file.writeAll(try JSONEncoder().encode(tokens))
+                #if canImport(Glibc)
+                guard fsync(file.rawValue) == 0 else { throw Errno(rawValue: errno) }
+                #endif
+            }
+            guard rename(temporary.string, url.path) == 0 else { throw Errno(rawValue: errno) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary.string)
+            throw error
         }
     }
 }
@@ -77,18 +89,27 @@ public struct FileTokenStore: TokenStore {
 #if canImport(Security)
 import Security
 
-/// Tokens in the Keychain (Apple platforms), as one generic password item of `service` and `account`.
+/// Tokens in the Keychain (Apple platforms), as one generic password item of `service` and `account`, readable after
+/// the first unlock (so background refreshes work while the device is locked). An app and its extensions share it
+/// through `accessGroup`, a keychain access group they all have.
 public struct KeychainTokenStore: TokenStore {
     public let service: String
     public let account: String
+    public let accessGroup: String?
 
-    public init(service: String, account: String = "latchkey") {
+    public init(service: String, account: String = "latchkey", accessGroup: String? = nil) {
         self.service = service
         self.account = account
+        self.accessGroup = accessGroup
     }
 
     private var query: [String: Any] {
-        [kSecClass as String: kSecClassGenericPassword, kSecAttrService as String: service, kSecAttrAccount as String: account]
+        var query: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword, kSecAttrService as String: service, kSecAttrAccount as String: account,
+            kSecUseDataProtectionKeychain as String: true,
+        ]
+        if let accessGroup { query[kSecAttrAccessGroup as String] = accessGroup }
+        return query
     }
 
     public func load() throws -> StoredTokens? {
@@ -99,11 +120,18 @@ public struct KeychainTokenStore: TokenStore {
         return try JSONDecoder().decode(StoredTokens.self, from: data)
     }
 
+    /// Updates the item in place (or adds it), so that no moment is without tokens.
     public func save(_ tokens: StoredTokens?) throws {
-        SecItemDelete(query as CFDictionary)
-        guard let tokens else { return }
-        let item = query.merging([kSecValueData as String: try JSONEncoder().encode(tokens)]) { $1 }
-        let status = SecItemAdd(item as CFDictionary, nil)
+        guard let tokens else {
+            let status = SecItemDelete(query as CFDictionary)
+            guard status == errSecSuccess || status == errSecItemNotFound else { throw NSError(domain: NSOSStatusErrorDomain, code: Int(status)) }
+            return
+        }
+        let attributes: [String: Any] = [
+            kSecValueData as String: try JSONEncoder().encode(tokens), kSecAttrAccessible as String: kSecAttrAccessibleAfterFirstUnlock,
+        ]
+        var status = SecItemUpdate(query as CFDictionary, attributes as CFDictionary)
+        if status == errSecItemNotFound { status = SecItemAdd(query.merging(attributes) { $1 } as CFDictionary, nil) }
         guard status == errSecSuccess else { throw NSError(domain: NSOSStatusErrorDomain, code: Int(status)) }
     }
 }

@@ -11,10 +11,11 @@ import Synchronization
 /// It does not see revocations: a token stays good until its `exp`, so keep access tokens short-lived (15 minutes by
 /// default).
 ///
-/// The JWKS is kept in memory for its `Cache-Control: max-age` and fetched again in the background shortly before that
-/// runs out. A token whose `kid` is unknown makes it fetch once, at most every `unknownKidRefetchInterval` (the server
-/// may have rotated a key in): a flood of made-up `kid`s costs one fetch per interval, and requests arriving during a
-/// fetch wait for it. While the server cannot be reached, the last key set it gave keeps serving.
+/// The JWKS is kept in memory for its `Cache-Control: max-age` (bounded to 10 s – 1 h) and fetched again in the
+/// background by the first request after 80% of that time. A token whose `kid` is unknown makes it fetch once, at most
+/// every `unknownKidRefetchInterval` (the server may have rotated a key in): a flood of made-up `kid`s costs one fetch
+/// per interval, and requests arriving during a fetch wait for it. While the server cannot be reached, the last key set
+/// it gave keeps serving, and fetches back off to one a minute.
 ///
 /// ```swift
 /// let verifier = AccessTokenVerifier(configuration: .init(serverURL: URL(string: "https://auth.example.com")!))
@@ -31,7 +32,8 @@ public final class AccessTokenVerifier: Sendable {
         /// The `alg`s accepted: the server's `LATCHKEY_JWT_ALGORITHM` (EdDSA, ES256 or RS256). HS256 needs the shared
         /// secret and is not for other services.
         public var algorithms: Set<String>
-        /// Seconds a token is still accepted past its `exp`, and by which `iat` may be ahead of this clock; at most 30.
+        /// Seconds a token is still accepted past its `exp`; at most 30. (`iat` may be ahead of this clock by 30 s, as
+        /// the server allows.)
         public var leeway: Int
         /// The longest lifetime (`exp - iat`) accepted: the server's `LATCHKEY_ACCESS_TOKEN_TTL` or more.
         public var maxTokenLifetime: Int
@@ -54,7 +56,7 @@ public final class AccessTokenVerifier: Sendable {
             self.issuer = issuer
             self.audience = audience
             self.algorithms = algorithms
-            self.leeway = min(max(leeway, 0), AccessTokenRules.maxLeeway)
+            self.leeway = leeway
             self.maxTokenLifetime = maxTokenLifetime
             self.unknownKidRefetchInterval = unknownKidRefetchInterval
             self.defaultMaxAge = defaultMaxAge
@@ -73,14 +75,17 @@ public final class AccessTokenVerifier: Sendable {
         var keys: KeySet?
         /// The fetch under way, which callers needing keys wait for.
         var fetch: Task<KeySet?, Never>?
-        /// When the last fetch for an unknown `kid` started.
-        var lastUnknownKidFetch: ContinuousClock.Instant?
+        /// No fetch starts before then: after a failed one (backing off), or an unknown `kid`'s (the interval).
+        var nextFetchAllowed: ContinuousClock.Instant?
+        /// The pause after the last failed fetch; doubled by each failure, up to a minute.
+        var backoff: Duration?
     }
 
     /// One JWKS as fetched.
     struct KeySet: Sendable {
         var keys: JWTKeyCollection
-        var kids: Set<String>
+        /// Each published key's `alg`: a token's header must name its key's.
+        var algorithms: [String: String]
         var fetchedAt: ContinuousClock.Instant
         var maxAge: Duration
 
@@ -96,18 +101,18 @@ public final class AccessTokenVerifier: Sendable {
 
     /// The claims of a good token. Throws `AccessTokenError` (`.tokenExpired` or `.tokenInvalid`) for any other.
     public func verify(_ token: String, now: Date = Date()) async throws(AccessTokenError) -> AccessTokenClaims {
-        if let hit = verified.get(token), state.withLock({ $0.keys?.kids.contains(hit.kid) == true }) {
+        if let hit = verified.get(token), let keys = currentKeys(), keys.algorithms[hit.kid] != nil {
             return try check(hit.claims, now: now)
         }
         let bytes = Array(token.utf8)
         guard AccessTokenRules.hasStrictSegments(token),
             let (header, _, signature) = try? parser.parse(bytes, as: Payload.self),
             !signature.isEmpty, let alg = header.alg, configuration.algorithms.contains(alg),
-            let kid = header.kid, let keys = await keys(for: kid)
+            let kid = header.kid, let keys = await keys(for: kid), keys.algorithms[kid] == alg
         else { throw .tokenInvalid }
         let claims: AccessTokenClaims
         do {
-            claims = try await keys.verify(bytes, as: Payload.self).claims
+            claims = try await keys.keys.verify(bytes, as: Payload.self).claims
         } catch {
             throw .tokenInvalid
         }
@@ -115,15 +120,15 @@ public final class AccessTokenVerifier: Sendable {
         return try check(claims, now: now)
     }
 
-    /// The contract's rules for the claims of a token whose signature checked out.
+    /// The contract's rules for the claims of a token whose signature checked out: `iat` and `nbf` may be ahead of this
+    /// clock by the contract's 30 s, `exp` behind it by the configured leeway.
     private func check(_ claims: AccessTokenClaims, now: Date) throws(AccessTokenError) -> AccessTokenClaims {
         switch AccessTokenRules.check(
             claims,
             issuer: configuration.issuer,
             audience: configuration.audience,
             maxLifetime: configuration.maxTokenLifetime,
-            leeway: configuration.leeway,
-            expiryLeeway: configuration.leeway,
+            expiryLeeway: min(max(configuration.leeway, 0), AccessTokenRules.maxLeeway),
             now: now
         ) {
         case .valid: return claims
@@ -132,31 +137,50 @@ public final class AccessTokenVerifier: Sendable {
         }
     }
 
-    /// The key collection that knows `kid`, fetching the JWKS when there is none yet, when it is stale (in the
-    /// background) or when `kid` is unknown (at most once per interval). Nil when no key set has `kid`.
-    private func keys(for kid: String) async -> JWTKeyCollection? {
+    /// The key set in use, starting a background fetch when it is stale.
+    private func currentKeys() -> KeySet? {
         let now = ContinuousClock.now
-        let (current, wait): (KeySet?, Task<KeySet?, Never>?) = state.withLock { state in
-            guard let keys = state.keys else { return (nil, startFetch(&state)) }
-            if keys.isStale(at: now) { _ = startFetch(&state) }
-            if keys.kids.contains(kid) { return (keys, nil) }
-            if let last = state.lastUnknownKidFetch, now - last < configuration.unknownKidRefetchInterval { return (keys, state.fetch) }
-            state.lastUnknownKidFetch = now
-            return (keys, startFetch(&state))
+        return state.withLock { state in
+            if let keys = state.keys, keys.isStale(at: now) { _ = startFetch(&state, now: now) }
+            return state.keys
         }
-        if let current, current.kids.contains(kid) { return current.keys }
-        guard let fetched = await wait?.value ?? current, fetched.kids.contains(kid) else { return nil }
-        return fetched.keys
     }
 
-    /// The fetch under way, or a new one. It keeps the last good key set when it fails.
-    private func startFetch(_ state: inout State) -> Task<KeySet?, Never> {
+    /// The key set that knows `kid`, fetching the JWKS when there is none yet, or when `kid` is unknown (at most once
+    /// per interval): callers arriving during a fetch wait for it. Nil when no key set has `kid`.
+    private func keys(for kid: String) async -> KeySet? {
+        let now = ContinuousClock.now
+        let (current, wait): (KeySet?, Task<KeySet?, Never>?) = state.withLock { state in
+            if let keys = state.keys, keys.isStale(at: now) { _ = startFetch(&state, now: now) }
+            if let keys = state.keys, keys.algorithms[kid] != nil { return (keys, nil) }
+            let fetch = startFetch(&state, now: now)
+            if state.keys != nil, fetch != nil {
+                // An unknown kid's fetch: the next one waits for the interval.
+                state.nextFetchAllowed = max(state.nextFetchAllowed ?? now, now + configuration.unknownKidRefetchInterval)
+            }
+            return (state.keys, fetch)
+        }
+        guard let fetched = await wait?.value ?? current, fetched.algorithms[kid] != nil else { return nil }
+        return fetched
+    }
+
+    /// The fetch under way, or a new one when one is allowed now. A failed fetch keeps the last good key set and makes
+    /// the next wait, longer after each failure: an unreachable server gets a fetch a minute at most, whatever comes in.
+    private func startFetch(_ state: inout State, now: ContinuousClock.Instant) -> Task<KeySet?, Never>? {
         if let fetch = state.fetch { return fetch }
+        if let allowed = state.nextFetchAllowed, now < allowed { return nil }
         let fetch = Task<KeySet?, Never> {
             let fetched = try? await self.fetchKeySet()
             return self.state.withLock { state in
                 state.fetch = nil
-                if let fetched { state.keys = fetched }
+                if let fetched {
+                    state.keys = fetched
+                    state.backoff = nil
+                } else {
+                    let backoff = min((state.backoff ?? configuration.unknownKidRefetchInterval / 2) * 2, .seconds(60))
+                    state.backoff = backoff
+                    state.nextFetchAllowed = .now + backoff
+                }
                 return state.keys
             }
         }
@@ -164,20 +188,37 @@ public final class AccessTokenVerifier: Sendable {
         return fetch
     }
 
+    /// The JWKS, within 10 s in all. A set with no key is no answer: the last good one stays.
     private func fetchKeySet() async throws -> KeySet {
-        let response = try await httpClient.execute(HTTPClientRequest(url: configuration.jwksURL.absoluteString), timeout: .seconds(5))
-        guard response.status == .ok else { throw AccessTokenError.tokenInvalid }
-        let body = try await response.body.collect(upTo: 1 << 20)
-        let json = String(buffer: body)
-        let kids = try JSONDecoder().decode(PublishedKeys.self, from: Data(json.utf8)).keys.compactMap(\.kid)
-        let keys = try await JWTKeyCollection().add(jwksJSON: json)
-        let maxAge = Self.maxAge(response.headers["Cache-Control"].first).map { Duration.seconds($0) } ?? configuration.defaultMaxAge
-        return KeySet(keys: keys, kids: Set(kids), fetchedAt: .now, maxAge: maxAge)
+        try await withThrowingTaskGroup(of: KeySet.self) { group in
+            group.addTask {
+                let response = try await self.httpClient.execute(
+                    HTTPClientRequest(url: self.configuration.jwksURL.absoluteString),
+                    timeout: .seconds(5)
+                )
+                guard response.status == .ok else { throw JWKSUnavailable() }
+                let json = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                let published = try JSONDecoder().decode(PublishedKeys.self, from: Data(json.utf8)).keys
+                guard !published.isEmpty else { throw JWKSUnavailable() }
+                let keys = try await JWTKeyCollection().add(jwksJSON: json)
+                let algorithms = Dictionary(published.map { ($0.kid, $0.alg) }) { first, _ in first }
+                let maxAge = Self.maxAge(response.headers["Cache-Control"].first).map { Duration.seconds(min(max($0, 10), 3600)) }
+                return KeySet(keys: keys, algorithms: algorithms, fetchedAt: .now, maxAge: maxAge ?? self.configuration.defaultMaxAge)
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(10))
+                throw JWKSUnavailable()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
+
+    private struct JWKSUnavailable: Error {}
 
     /// `max-age` of a `Cache-Control` value, in seconds.
     static func maxAge(_ cacheControl: String?) -> Int? {
-        cacheControl?.split(separator: ",").lazy.map { $0.trimmingCharacters(in: .whitespaces) }
+        cacheControl?.lowercased().split(separator: ",").lazy.map { $0.trimmingCharacters(in: .whitespaces) }
             .first { $0.hasPrefix("max-age=") }.flatMap { Int($0.dropFirst("max-age=".count)) }
     }
 
@@ -197,8 +238,13 @@ public final class AccessTokenVerifier: Sendable {
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
+    /// What the verifier reads of each key besides its material. Latchkey's keys always have both (JWTKit refuses a
+    /// set with a key that has no `kid`).
     private struct PublishedKeys: Decodable {
-        struct Key: Decodable { var kid: String? }
+        struct Key: Decodable {
+            var kid: String
+            var alg: String
+        }
         var keys: [Key]
     }
 }

@@ -40,11 +40,10 @@ import Testing
         let response = try await client.authorizedRequest(HTTPClientRequest(url: server.base + "/auth/me"))
         #expect(response.status == .ok)
 
-        await #expect(throws: LatchkeyClientError.self) { try await client.login(email: email, password: "Wr0ng!pass") }
-        do {
+        await #expect {
             try await client.login(email: email, password: "Wr0ng!pass")
-        } catch let error as LatchkeyClientError {
-            #expect(error.code == .invalidCredentials)
+        } throws: { error in
+            (error as? LatchkeyClientError)?.code == .invalidCredentials
         }
         try await client.forgotPassword(email: email)
         try await client.logout()

@@ -13,7 +13,8 @@ public final class ServerProcess: @unchecked Sendable {
         .appending(path: ".build/debug/latchkey")
 
     public let process = Process()
-    public let output = Pipe()
+    /// The server's log goes to a file: a pipe nobody reads would fill up and block the server.
+    private let logFile = FileManager.default.temporaryDirectory.appending(path: "latchkey-serve-\(UUID()).log")
     public let port: Int
     public let database: TestDatabase
     public let environment: [String: String]
@@ -27,6 +28,8 @@ public final class ServerProcess: @unchecked Sendable {
         process.executableURL = Self.executable
         process.arguments = ["serve"]
         process.environment = self.environment
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let output = try FileHandle(forWritingTo: logFile)
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -95,5 +98,9 @@ public final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    public var log: String { String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    deinit {
+        try? FileManager.default.removeItem(at: logFile)
+    }
 }

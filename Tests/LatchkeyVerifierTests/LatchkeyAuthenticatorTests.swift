@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LatchkeyAPI
 import LatchkeyTestSupport
 import LatchkeyVerifier
+import Synchronization
 import Testing
 
 /// The middleware in a small service of its own, trusting a real `latchkey serve`.
@@ -49,6 +50,35 @@ import Testing
                 #expect(response.status == .forbidden && error.error == .forbidden)
                 #expect(response.headers[.wwwAuthenticate]?.contains(#"error="insufficient_scope""#) == true)
             }
+        }
+    }
+
+    /// A JWKS endpoint that fails (here: 503 to everything) gets a handful of requests, however many tokens come, and
+    /// the tokens are refused, none waiting long.
+    @Test func anUnreachableJWKSGetsAFewFetchesNotAFlood() async throws {
+        let fetches = Mutex(0)
+        let router = Router()
+        router.get(".well-known/jwks.json") { _, _ -> Response in
+            fetches.withLock { $0 += 1 }
+            return Response(status: .serviceUnavailable)
+        }
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+            let server = try #require(client.port)
+            let configuration = AccessTokenVerifier.Configuration(
+                serverURL: URL(string: "http://127.0.0.1:\(server)")!,
+                unknownKidRefetchInterval: .milliseconds(200)
+            )
+            let verifier = AccessTokenVerifier(configuration: configuration)
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<500 {
+                    let token = Token.make(["alg": "EdDSA", "kid": UUID().uuidString], Data("{}".utf8), signature: "c2ln")
+                    group.addTask { await #expect(throws: AccessTokenError.tokenInvalid) { try await verifier.verify(token) } }
+                    if index % 50 == 49 { try await group.waitForAll() }
+                }
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(fetches.withLock { $0 } <= 5, "\(fetches.withLock { $0 }) JWKS requests")
         }
     }
 }
