@@ -43,6 +43,23 @@ public enum AccessTokenRules {
         return headerObject["crit"] == nil
     }
 
+    /// The token of an `Authorization: Bearer` header (the scheme in any case), nil when absent, empty or of another
+    /// scheme: how the server and LatchkeyAuthenticator read it. Works on the UTF-8 bytes: it runs on every
+    /// authenticated request, and Foundation's trimming is slow there.
+    public static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let bytes = header.utf8
+        let scheme = "bearer ".utf8
+        // `| 0x20` lower-cases ASCII letters; the space of the scheme must match exactly.
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ $1 == UInt8(ascii: " ") ? $0 == $1 : $0 | 0x20 == $1 })
+        else { return nil }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let afterScheme = bytes.dropFirst(scheme.count).drop(while: isBlank)
+        guard let last = afterScheme.lastIndex(where: { !isBlank($0) }) else { return nil }
+        return String(Substring(afterScheme[...last]))
+    }
+
     /// Unpadded base64url only (RFC 7515 §2): Foundation's decoder, given the standard alphabet and padding.
     static func base64URLDecoded(_ text: Substring) -> Data? {
         guard text.utf8.allSatisfy({ $0.isBase64URL }) else { return nil }

@@ -68,7 +68,6 @@ public func buildApplication(
         configuration: .init(address: .hostname(server.address.host, port: server.address.port), serverName: "latchkey"),
         services: (services.databaseService.map { [$0] } ?? []) + [
             MailOutboxService(outbox: outbox, pollInterval: .milliseconds(mail.pollInterval), logger: logger),
-            PeriodicService(name: "database checkpoint", interval: .seconds(1), logger: logger) { try await database.checkpoint() },
             PeriodicService(name: "mail outbox depth", interval: .seconds(5), logger: logger) { try await outbox.measurePending() },
             PeriodicService(name: "cleanup", interval: .seconds(server.cleanupInterval), logger: logger) { [cleanup = services.cleanup] in
                 try await cleanup.run(logger: logger)

@@ -38,7 +38,7 @@ public struct LatchkeyAuthenticator<Context: LatchkeyRequestContext>: RouterMidd
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token = Self.bearerToken(request.headers[.authorization]) else {
+        guard let token = AccessTokenRules.bearerToken(request.headers[.authorization]) else {
             return Self.refusal(.unauthorized, .tokenMissing, "An access token is required", challenge: #"Bearer realm="latchkey""#)
         }
         let claims: AccessTokenClaims
@@ -64,13 +64,6 @@ public struct LatchkeyAuthenticator<Context: LatchkeyRequestContext>: RouterMidd
         var context = context
         context.latchkeyClaims = claims
         return try await next(request, context)
-    }
-
-    /// The token of `Authorization: Bearer …` (the scheme in any case); nil when there is none, as the server reads it.
-    static func bearerToken(_ authorization: String?) -> String? {
-        guard let authorization, authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
     }
 
     /// The contract's error body.

@@ -182,6 +182,4 @@ public protocol StorageBackend: Sendable {
     var audit: any AuditStore { get }
     /// Throws when the database does not answer.
     func ping() async throws
-    /// Housekeeping of the database's own, run every second off the request path (SQLite: a WAL checkpoint).
-    func checkpoint() async throws
 }

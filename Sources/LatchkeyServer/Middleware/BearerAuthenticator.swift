@@ -1,4 +1,5 @@
 import Hummingbird
+import LatchkeyAPI
 import LatchkeyCore
 
 /// Verifies `Authorization: Bearer …` (scheme case-insensitive, RFC 6750) and sets `context.identity`.
@@ -20,18 +21,7 @@ struct BearerAuthenticator: RouterMiddleware {
 
 extension Request {
     /// The token of an `Authorization: Bearer` header, nil when absent, empty or of another scheme.
-    /// Works on the UTF-8 bytes: it runs on every authenticated request, and Foundation's trimming is slow here.
     var bearerToken: String? {
-        guard let header = headers[.authorization] else { return nil }
-        let bytes = header.utf8
-        let scheme = "bearer ".utf8
-        // `| 0x20` lower-cases ASCII letters; the space of the scheme must match exactly.
-        guard bytes.count > scheme.count,
-            zip(bytes, scheme).allSatisfy({ $1 == UInt8(ascii: " ") ? $0 == $1 : $0 | 0x20 == $1 })
-        else { return nil }
-        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        let afterScheme = bytes.dropFirst(scheme.count).drop(while: isBlank)
-        guard let last = afterScheme.lastIndex(where: { !isBlank($0) }) else { return nil }
-        return String(Substring(afterScheme[...last]))
+        AccessTokenRules.bearerToken(headers[.authorization])
     }
 }

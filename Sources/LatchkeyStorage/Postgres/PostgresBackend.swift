@@ -26,9 +26,6 @@ public struct PostgresBackend: StorageBackend {
         _ = try await executor.rows("SELECT 1")
     }
 
-    /// PostgreSQL checkpoints by itself.
-    public func checkpoint() async throws {}
-
     func migrate() async throws {
         try await executor.bounded(timeout: .seconds(60)) { try await PostgresMigrations.migrate(executor.client, logger: executor.logger) }
     }

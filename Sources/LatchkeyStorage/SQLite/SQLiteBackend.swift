@@ -6,8 +6,6 @@ import LatchkeyCore
 public struct SQLiteBackend: StorageBackend {
     let writer: any DatabaseWriter
     private let sessionCache = SQLiteSessionCache()
-    /// A connection of its own for `checkpoint()`; none in memory.
-    private let checkpointer: DatabaseQueue?
 
     public var users: any UserStore { SQLiteUserStore(writer: writer) }
     public var sessions: any SessionStore { SQLiteSessionStore(writer: writer, cache: sessionCache) }
@@ -27,18 +25,12 @@ public struct SQLiteBackend: StorageBackend {
             // The writer touches every table's indexes on a refresh or login: with a database of millions of rows, SQLite's
             // default 2 MB page cache made it read pages back for nearly every write. Readers need less.
             try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -8192" : "PRAGMA cache_size = -65536")
-            // `checkpoint()` keeps the WAL short; the writer checkpoints only if that stops (at about 80 MB).
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA wal_autocheckpoint = 20000") }
         }
         do {
             if path == ":memory:" {
                 writer = try DatabaseQueue(configuration: configuration)
-                checkpointer = nil
             } else {
                 writer = try DatabasePool(path: path, configuration: configuration)
-                var checkpointing = Configuration()
-                checkpointing.busyMode = .timeout(5)
-                checkpointer = try DatabaseQueue(path: path, configuration: checkpointing)
             }
         } catch {
             throw ConfigurationError("LATCHKEY_DATABASE_URL: cannot open the SQLite database at '\(path)' (\(error.localizedDescription)).")
@@ -53,13 +45,5 @@ public struct SQLiteBackend: StorageBackend {
 
     public func ping() async throws {
         _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
-    }
-
-    /// Copies what the WAL holds into the database file without waiting for readers or the writer (a passive
-    /// checkpoint), on a connection of its own. Left to the writer, a checkpoint ran inside a commit: on a database of
-    /// millions of rows it writes pages all over the file, and refreshes and logins stalled for hundreds of milliseconds.
-    public func checkpoint() async throws {
-        guard let checkpointer else { return }
-        try await checkpointer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
     }
 }
