@@ -116,14 +116,10 @@ extension PostgresConnection {
     /// Appends to the audit log, inside the transaction of the change the event records.
     func record(_ event: AuditEvent?, logger: Logger) async throws {
         guard let event else { return }
-        _ = try await rows(
-            """
-            INSERT INTO audit_events (id, at, type, user_id, session_id, ip, user_agent, request_id, details)
-            VALUES (\(event.id), \(event.at), \(event.type.rawValue), \(event.userID), \(event.sessionID), \(event.ip), \(event.userAgent),
-                    \(event.requestID), \(event.detailsJSON))
-            """,
-            logger: logger
-        )
+        // The same statement the hot paths' CTEs hold, so the columns are listed once.
+        var bindings = PostgresBindings(capacity: AuditInsert.count)
+        bindings.append(audit: event)
+        _ = try await rows(PostgresQuery(unsafeSQL: AuditInsert.sql(from: 1), binds: bindings), logger: logger)
     }
 
     func enqueue(_ mail: SealedMail, logger: Logger) async throws {
