@@ -148,8 +148,6 @@ let package = Package(
                 "LatchkeyAPI",
                 "LatchkeyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Examples/notes-service/Sources/NotesCLI",
             swiftSettings: swiftSettings
@@ -206,7 +204,6 @@ let package = Package(
                 "LatchkeyAPI",
                 "LatchkeyClient",
                 "LatchkeyTestSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

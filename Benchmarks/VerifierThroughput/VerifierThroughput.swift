@@ -21,12 +21,12 @@ struct VerifierThroughput {
         let full = try await rate(cores: cores, seconds: seconds) { worker, round in
             tokens[(round * cores + worker) % tokens.count]
         } verify: {
-            try await verifier.verify($0)
+            _ = try await verifier.verify($0)
         }
         let cached = try await rate(cores: cores, seconds: seconds) { _, _ in
             tokens[0]
         } verify: {
-            try await verifier.verify($0)
+            _ = try await verifier.verify($0)
         }
         print(#"{"fullPerCore": \#(Int(full / Double(cores))), "cachedPerCore": \#(Int(cached / Double(cores))), "cores": \#(cores)}"#)
     }

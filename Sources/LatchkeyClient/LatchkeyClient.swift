@@ -1,10 +1,10 @@
-import AsyncHTTPClient
 import Foundation
 import LatchkeyAPI
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
 import Synchronization
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A Swift client of a Latchkey server: the account routes, typed with LatchkeyAPI's requests and responses, and the
 /// tokens kept in a `TokenStore`.
@@ -18,22 +18,36 @@ import Synchronization
 /// let client = LatchkeyClient(serverURL: URL(string: "https://auth.example.com")!, store: FileTokenStore(url: tokensFile))
 /// try await client.login(email: "ada@example.com", password: password)
 /// let me = try await client.me()
-/// let notes = try await client.authorizedRequest(HTTPClientRequest(url: "https://api.example.com/notes"))  // your own API
+/// let (notes, answer) = try await client.authorizedRequest(URLRequest(url: notesURL))  // your own API
 /// ```
 public final class LatchkeyClient: Sendable {
     public let serverURL: URL
     public let store: any TokenStore
-    /// Seconds before its expiry that an access token is refreshed.
+    /// Seconds before its expiry that an access token is refreshed; at most half its life.
     public let refreshMargin: TimeInterval
-    private let httpClient: HTTPClient
+    public let transport: any HTTPTransport
     /// The refresh under way, which every call needing a fresh token waits for.
     private let refreshing = Mutex<Task<StoredTokens, any Error>?>(nil)
 
-    public init(serverURL: URL, store: any TokenStore = InMemoryTokenStore(), refreshMargin: TimeInterval = 30, httpClient: HTTPClient = .shared) {
+    public init(
+        serverURL: URL,
+        store: any TokenStore = InMemoryTokenStore(),
+        refreshMargin: TimeInterval = 30,
+        transport: any HTTPTransport = LatchkeyClient.platformTransport
+    ) {
         self.serverURL = serverURL
         self.store = store
         self.refreshMargin = refreshMargin
-        self.httpClient = httpClient
+        self.transport = transport
+    }
+
+    /// URLSession on Apple platforms, AsyncHTTPClient elsewhere.
+    public static var platformTransport: any HTTPTransport {
+        #if canImport(Darwin)
+        URLSessionTransport()
+        #else
+        AsyncHTTPClientTransport()
+        #endif
     }
 
     // MARK: - Signing in and out
@@ -43,7 +57,7 @@ public final class LatchkeyClient: Sendable {
     public func register(email: String, password: String, name: String) async throws -> RegisterResponse {
         let registered: RegisterResponse = try await send(.POST, "auth/register", RegisterRequest(email: email, password: password, name: name))
         if let access = registered.accessToken, let refresh = registered.refreshToken, let expiresIn = registered.expiresIn {
-            try await store.save(StoredTokens(accessToken: access, refreshToken: refresh, accessTokenExpiresAt: Date() + Double(expiresIn)))
+            try await store.save(.received(accessToken: access, refreshToken: refresh, expiresIn: expiresIn))
         }
         return registered
     }
@@ -134,19 +148,17 @@ public final class LatchkeyClient: Sendable {
 
     /// Sends `request` with the access token, refreshed first when it is about to expire, and once more, then sent
     /// again, when the server answers 401 `TOKEN_EXPIRED`. Send it only to your own services that trust Latchkey's
-    /// tokens: whoever receives it can act as the user until it expires. The body must be bytes (not a stream) so that
-    /// it can be sent twice.
-    public func authorizedRequest(_ request: HTTPClientRequest, timeout: TimeAmount = .seconds(30)) async throws -> HTTPClientResponse {
+    /// tokens: whoever receives it can act as the user until it expires. The body must be `httpBody` (not a stream) so
+    /// that it can be sent twice.
+    public func authorizedRequest(_ request: URLRequest) async throws -> (Data, HTTPURLResponse) {
         var token = try await accessToken()
         for attempt in 1...2 {
             var request = request
-            request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
-            let response = try await httpClient.execute(request, timeout: timeout)
-            guard response.status == .unauthorized, attempt == 1 else { return response }
-            let body = try await response.body.collect(upTo: 1 << 20)
-            guard (try? JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: body)))?.error == .tokenExpired else {
-                return HTTPClientResponse(status: response.status, headers: response.headers, body: .bytes(body))
-            }
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            let (body, response) = try await transport.data(for: request)
+            guard response.statusCode == 401, attempt == 1,
+                (try? JSONDecoder().decode(ErrorResponse.self, from: body))?.error == .tokenExpired
+            else { return (body, response) }
             token = try await freshTokens(replacing: token).accessToken
         }
         preconditionFailure("the second attempt returns")
@@ -158,7 +170,7 @@ public final class LatchkeyClient: Sendable {
     /// while (429, 503, no network), the token still good is used.
     private func accessToken() async throws -> String {
         guard let tokens = try await store.load() else { throw LatchkeyClientError.signedOut }
-        if tokens.accessTokenExpiresAt.timeIntervalSinceNow > refreshMargin { return tokens.accessToken }
+        if tokens.accessTokenExpiresAt.timeIntervalSinceNow > tokens.refreshLead(margin: refreshMargin) { return tokens.accessToken }
         do {
             return try await freshTokens(replacing: tokens.accessToken).accessToken
         } catch let error as LatchkeyClientError where !error.endsTheSession && tokens.accessTokenExpiresAt > Date() {
@@ -188,7 +200,9 @@ public final class LatchkeyClient: Sendable {
 
     private func performRefresh(replacing stale: String?) async throws -> StoredTokens {
         guard let tokens = try await store.load() else { throw LatchkeyClientError.signedOut }
-        if let stale, tokens.accessToken != stale, tokens.accessTokenExpiresAt.timeIntervalSinceNow > refreshMargin { return tokens }
+        if let stale, tokens.accessToken != stale, tokens.accessTokenExpiresAt.timeIntervalSinceNow > tokens.refreshLead(margin: refreshMargin) {
+            return tokens
+        }
         do {
             let pair: TokenPairResponse = try await send(.POST, "auth/refresh", RefreshRequest(refreshToken: tokens.refreshToken))
             return try await keep(pair)
@@ -202,7 +216,7 @@ public final class LatchkeyClient: Sendable {
     @discardableResult
     private func keep(_ pair: TokenPairResponse) async throws -> StoredTokens {
         guard let refreshToken = pair.refreshToken else { throw LatchkeyClientError.unexpectedAnswer(status: 200) }
-        let tokens = StoredTokens(accessToken: pair.accessToken, refreshToken: refreshToken, accessTokenExpiresAt: Date() + Double(pair.expiresIn))
+        let tokens = StoredTokens.received(accessToken: pair.accessToken, refreshToken: refreshToken, expiresIn: pair.expiresIn)
         try await store.save(tokens)
         return tokens
     }
@@ -228,35 +242,52 @@ public final class LatchkeyClient: Sendable {
     ) async throws
         -> Response
     {
-        var request = HTTPClientRequest(url: serverURL.absoluteString.trimmingSuffix("/") + "/" + path)
-        request.method = method
+        guard let url = URL(string: serverURL.absoluteString.trimmingSuffix("/") + "/" + path) else { throw URLError(.badURL) }
+        var request = URLRequest(url: url, timeoutInterval: 30)
+        request.httpMethod = method.rawValue
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONEncoder().encode(body)
         }
-        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
-        let response = try await httpClient.execute(request, timeout: .seconds(30))
-        let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
-        guard (200..<300).contains(response.status.code) else {
+        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await transport.data(for: request)
+        guard (200..<300).contains(response.statusCode) else {
             guard let error = try? JSONDecoder().decode(ErrorResponse.self, from: data) else {
-                throw LatchkeyClientError.unexpectedAnswer(status: Int(response.status.code))
+                throw LatchkeyClientError.unexpectedAnswer(status: response.statusCode)
             }
             throw LatchkeyClientError.refused(
-                status: Int(response.status.code),
+                status: response.statusCode,
                 error,
-                retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) }
+                retryAfter: response.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0) }
             )
         }
         if Response.self == Empty.self { return Empty() as! Response }
         do {
             return try WireFormat.makeDecoder().decode(Response.self, from: data)
         } catch {
-            throw LatchkeyClientError.unexpectedAnswer(status: Int(response.status.code))
+            throw LatchkeyClientError.unexpectedAnswer(status: response.statusCode)
         }
+    }
+
+    private enum HTTPMethod: String {
+        case GET, POST, PATCH, DELETE
     }
 
     /// No body: a request without one, or an answer whose body is not needed.
     private struct Empty: Codable {}
+}
+
+extension StoredTokens {
+    /// Tokens just received, the access token good for `expiresIn` seconds from now.
+    fileprivate static func received(accessToken: String, refreshToken: String, expiresIn: Int) -> StoredTokens {
+        let now = Date()
+        return StoredTokens(
+            accessToken: accessToken,
+            refreshToken: refreshToken,
+            accessTokenExpiresAt: now + Double(expiresIn),
+            accessTokenReceivedAt: now
+        )
+    }
 }
 
 /// Why a call failed.

@@ -11,11 +11,21 @@ public struct StoredTokens: Codable, Sendable, Equatable {
     public var refreshToken: String
     /// When the access token stops working (its `expiresIn` after it was issued).
     public var accessTokenExpiresAt: Date
+    /// When the client received it; nil in tokens stored by an earlier version.
+    public var accessTokenReceivedAt: Date?
 
-    public init(accessToken: String, refreshToken: String, accessTokenExpiresAt: Date) {
+    public init(accessToken: String, refreshToken: String, accessTokenExpiresAt: Date, accessTokenReceivedAt: Date? = nil) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.accessTokenExpiresAt = accessTokenExpiresAt
+        self.accessTokenReceivedAt = accessTokenReceivedAt
+    }
+
+    /// Refreshed this long before it expires: `margin`, but at most half the token's life, so that tokens shorter-lived
+    /// than the margin are not refreshed at every call.
+    func refreshLead(margin: TimeInterval) -> TimeInterval {
+        guard let received = accessTokenReceivedAt else { return margin }
+        return max(0, min(margin, accessTokenExpiresAt.timeIntervalSince(received) / 2))
     }
 }
 

@@ -1,17 +1,40 @@
-import AsyncHTTPClient
 import Foundation
 import LatchkeyAPI
 import LatchkeyClient
 import LatchkeyTestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// `LatchkeyClient` against a real `latchkey serve`: the account routes, single-flight refresh, and one sign-out when
 /// the session ends.
 @Suite struct LatchkeyClientTests {
     static let settings = ["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "false", "LATCHKEY_REFRESH_REUSE_GRACE": "0"]
 
-    static func client(_ server: ServerProcess, store: any TokenStore = InMemoryTokenStore(), margin: TimeInterval = 30) -> LatchkeyClient {
-        LatchkeyClient(serverURL: URL(string: server.base)!, store: store, refreshMargin: margin)
+    /// Both transports run every test that sends requests: URLSession is the default on Apple platforms, and on Linux
+    /// it is swift-corelibs-foundation's.
+    enum Transport: String, CaseIterable, CustomTestStringConvertible {
+        case asyncHTTPClient, urlSession
+
+        var testDescription: String { rawValue }
+
+        var transport: any HTTPTransport {
+            switch self {
+            case .asyncHTTPClient: .asyncHTTPClient
+            case .urlSession: .urlSession
+            }
+        }
+    }
+
+    static func client(
+        _ server: ServerProcess,
+        _ transport: Transport,
+        store: any TokenStore = InMemoryTokenStore(),
+        margin: TimeInterval = 30
+    ) -> LatchkeyClient {
+        LatchkeyClient(serverURL: URL(string: server.base)!, store: store, refreshMargin: margin, transport: transport.transport)
     }
 
     /// `POST /auth/refresh` requests the server has answered, from its metrics.
@@ -21,11 +44,11 @@ import Testing
             .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
-    @Test func accountRoutes() async throws {
-        let server = try ServerProcess(Self.settings)
+    @Test(arguments: Transport.allCases) func accountRoutes(_ transport: Transport) async throws {
+        let server = try ServerProcess(Self.settings.merging(["LATCHKEY_LOGIN_FREE_FAILURES": "1", "LATCHKEY_LOGIN_DELAY": "2s"]) { $1 })
         defer { server.terminate() }
         try await server.waitUntilHealthy()
-        let client = Self.client(server)
+        let client = Self.client(server, transport)
         let email = "client-\(UUID())@example.com".lowercased()
         let registered = try await client.register(email: email, password: "Tr1cky!pass", name: "Ada")
         #expect(registered.user.email == email && registered.accessToken != nil)
@@ -37,13 +60,21 @@ import Testing
         #expect(try await client.sessions().sessions.count == 1)
         try await client.refresh()
         // Your own API, with the same token handling: here the server's own route.
-        let response = try await client.authorizedRequest(HTTPClientRequest(url: server.base + "/auth/me"))
-        #expect(response.status == .ok)
+        let (body, response) = try await client.authorizedRequest(URLRequest(url: URL(string: server.base + "/auth/me")!))
+        #expect(response.statusCode == 200 && String(decoding: body, as: UTF8.self).contains(#""name":"Ada L.""#))
 
         await #expect {
             try await client.login(email: email, password: "Wr0ng!pass")
         } throws: { error in
             (error as? LatchkeyClientError)?.code == .invalidCredentials
+        }
+        // The second failure starts the wait (one free failure here): the next attempt is told how long to wait.
+        _ = try? await client.login(email: email, password: "Wr0ng!pass")
+        await #expect {
+            try await client.login(email: email, password: "Brand!new42")
+        } throws: { error in
+            guard case .refused(429, let answer, let retryAfter?) = error as? LatchkeyClientError else { return false }
+            return answer.error == .rateLimited && (1...2).contains(retryAfter)
         }
         try await client.forgotPassword(email: email)
         try await client.logout()
@@ -52,12 +83,12 @@ import Testing
 
     /// Fifty calls that find the access token expired cause one refresh, and all go on with its result; when the server
     /// says the token expired although the client thought it good, the same.
-    @Test func concurrentCallsShareOneRefresh() async throws {
+    @Test(arguments: Transport.allCases) func concurrentCallsShareOneRefresh(_ transport: Transport) async throws {
         let server = try ServerProcess(Self.settings.merging(["LATCHKEY_ACCESS_TOKEN_TTL": "3s"]) { $1 })
         defer { server.terminate() }
         try await server.waitUntilHealthy()
         let store = InMemoryTokenStore()
-        let client = Self.client(server, store: store, margin: 0)
+        let client = Self.client(server, transport, store: store, margin: 0)
         try await client.register(email: "flight-\(UUID())@example.com", password: "Tr1cky!pass", name: "F")
         var tokens = try #require(await store.load())
         tokens.accessTokenExpiresAt = .distantPast
@@ -84,14 +115,29 @@ import Testing
         #expect(try await Self.refreshes(server) - second == 1)
     }
 
+    /// A margin longer than the token's life is cut to half of it: a 4 s token is used for 2 s, then refreshed once.
+    @Test func aShortTokenIsNotRefreshedAtEveryCall() async throws {
+        let server = try ServerProcess(Self.settings.merging(["LATCHKEY_ACCESS_TOKEN_TTL": "4s"]) { $1 })
+        defer { server.terminate() }
+        try await server.waitUntilHealthy()
+        let client = Self.client(server, .asyncHTTPClient, margin: 30)
+        try await client.register(email: "short-\(UUID())@example.com", password: "Tr1cky!pass", name: "S")
+        let before = try await Self.refreshes(server)
+        for _ in 0..<3 { _ = try await client.me() }
+        #expect(try await Self.refreshes(server) - before == 0)
+        try await Task.sleep(for: .seconds(2.5))
+        for _ in 0..<3 { _ = try await client.me() }
+        #expect(try await Self.refreshes(server) - before == 1)
+    }
+
     /// A refresh token spent elsewhere (stolen, say): the one refresh is refused as reuse, the client signs out once and
     /// every waiting call gets that error.
-    @Test func aRefusedRefreshSignsOutOnce() async throws {
+    @Test(arguments: Transport.allCases) func aRefusedRefreshSignsOutOnce(_ transport: Transport) async throws {
         let server = try ServerProcess(Self.settings)
         defer { server.terminate() }
         try await server.waitUntilHealthy()
         let store = InMemoryTokenStore()
-        let client = Self.client(server, store: store)
+        let client = Self.client(server, transport, store: store)
         try await client.register(email: "stolen-\(UUID())@example.com", password: "Tr1cky!pass", name: "S")
         var tokens = try #require(await store.load())
         #expect(try await server.post("/auth/refresh", ["refreshToken": tokens.refreshToken]) == 200)
@@ -121,7 +167,7 @@ import Testing
     @Test func fileStoreIsTheOwnersOnly() async throws {
         let url = FileManager.default.temporaryDirectory.appending(path: "tokens-\(UUID()).json")
         defer { try? FileManager.default.removeItem(at: url) }
-        let store = FileTokenStore(url: url)
+        let store: any TokenStore = FileTokenStore(url: url)
         let tokens = StoredTokens(accessToken: "a", refreshToken: "r", accessTokenExpiresAt: Date(timeIntervalSince1970: 1_800_000_000))
         try await store.save(tokens)
         try await store.save(tokens)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -19,8 +20,13 @@ public final class ServerProcess: @unchecked Sendable {
     public let database: TestDatabase
     public let environment: [String: String]
 
-    /// `port`: another server's, to start it again (by default one below the ephemeral range and the SMTP test ports).
-    public init(_ environment: [String: String] = [:], database: TestDatabase = TestDatabase(), port: Int = Int.random(in: 10000...19999)) throws {
+    /// Ports below the ephemeral range and the SMTP test ports, distinct within the test run so that servers started by
+    /// parallel tests never collide.
+    private static let nextPort = Atomic(Int.random(in: 10000...18999))
+
+    /// `port`: another server's, to start it again.
+    public init(_ environment: [String: String] = [:], database: TestDatabase = TestDatabase(), port: Int? = nil) throws {
+        let port = port ?? Self.nextPort.wrappingAdd(1, ordering: .relaxed).oldValue
         self.port = port
         self.database = database
         self.environment = database.environment.merging(["LATCHKEY_PORT": String(port), "LATCHKEY_BCRYPT_COST": "4"]) { $1 }
@@ -28,7 +34,7 @@ public final class ServerProcess: @unchecked Sendable {
         process.executableURL = Self.executable
         process.arguments = ["serve"]
         process.environment = self.environment
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let output = try FileHandle(forWritingTo: logFile)
         process.standardOutput = output
         process.standardError = output

@@ -27,9 +27,9 @@ import Testing
         let (token, userID) = try await AccessTokenVerifierTests.login(server)
 
         let router = Router(context: ServiceContext.self)
-        router.group("notes").add(middleware: LatchkeyAuthenticator(verifier: verifier)).get { _, context in
-            context.latchkeyClaims?.sub ?? "nobody"
-        }
+        router.group("notes").add(middleware: LatchkeyAuthenticator(verifier: verifier)).get { _, context in try context.claims().sub }
+        // A route left without the authenticator by mistake: claims() refuses.
+        router.get("unguarded") { _, context in try context.claims().sub }
         router.group("admin").add(middleware: LatchkeyAuthenticator(verifier: verifier, requiredRole: "admin")).get { _, _ in "secret" }
         try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/notes", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
@@ -39,6 +39,10 @@ import Testing
                 let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))
                 #expect(response.status == .unauthorized && error.error == .tokenMissing && !error.success)
                 #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="latchkey""#)
+            }
+            try await client.execute(uri: "/unguarded", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))
+                #expect(response.status == .unauthorized && error.error == .tokenMissing)
             }
             try await client.execute(uri: "/notes", method: .get, headers: [.authorization: "Bearer \(token)x"]) { response in
                 let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))

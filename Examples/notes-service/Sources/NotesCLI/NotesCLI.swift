@@ -1,9 +1,11 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import LatchkeyAPI
 import LatchkeyClient
-import NIOCore
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A command-line client of the notes service: it signs in with LatchkeyClient (the tokens kept in
 /// `~/.latchkey-notes.json`, mode 0600) and calls the service with the access token, refreshed as needed.
@@ -21,7 +23,15 @@ struct NotesCLI: AsyncParsableCommand {
         @Option(help: "Where the tokens are kept.") var tokens = NSHomeDirectory() + "/.latchkey-notes.json"
 
         var client: LatchkeyClient {
-            LatchkeyClient(serverURL: URL(string: latchkey)!, store: FileTokenStore(url: URL(fileURLWithPath: tokens)))
+            get throws {
+                guard let server = URL(string: latchkey) else { throw ValidationError("--latchkey is not a URL.") }
+                return LatchkeyClient(serverURL: server, store: FileTokenStore(url: URL(fileURLWithPath: tokens)))
+            }
+        }
+
+        func notesURL() throws -> URL {
+            guard let url = URL(string: notes + "/notes") else { throw ValidationError("--notes is not a URL.") }
+            return url
         }
     }
 
@@ -60,11 +70,11 @@ struct NotesCLI: AsyncParsableCommand {
         @Argument var text: String
 
         func run() async throws {
-            var request = HTTPClientRequest(url: servers.notes + "/notes")
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(string: text))
-            let response = try await servers.client.authorizedRequest(request)
-            guard response.status == .ok else { throw ValidationError("The notes service answered \(response.status.code).") }
+            var request = URLRequest(url: try servers.notesURL())
+            request.httpMethod = "POST"
+            request.httpBody = Data(text.utf8)
+            let (_, response) = try await servers.client.authorizedRequest(request)
+            guard response.statusCode == 200 else { throw ValidationError("The notes service answered \(response.statusCode).") }
             print("Added.")
         }
     }
@@ -74,11 +84,10 @@ struct NotesCLI: AsyncParsableCommand {
         @OptionGroup var servers: Servers
 
         func run() async throws {
-            let response = try await servers.client.authorizedRequest(HTTPClientRequest(url: servers.notes + "/notes"))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            guard response.status == .ok else { throw ValidationError("The notes service answered \(response.status.code).") }
+            let (body, response) = try await servers.client.authorizedRequest(URLRequest(url: try servers.notesURL()))
+            guard response.statusCode == 200 else { throw ValidationError("The notes service answered \(response.statusCode).") }
             struct Note: Decodable { var text: String }
-            for note in try JSONDecoder().decode([Note].self, from: Data(buffer: body)) { print("- \(note.text)") }
+            for note in try JSONDecoder().decode([Note].self, from: body) { print("- \(note.text)") }
         }
     }
 

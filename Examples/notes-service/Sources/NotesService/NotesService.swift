@@ -18,9 +18,6 @@ struct NotesService {
         init(source: ApplicationRequestContextSource) {
             coreContext = .init(source: source)
         }
-
-        /// The caller, whom `LatchkeyAuthenticator` has let through.
-        var userID: String { latchkeyClaims?.sub ?? "" }
     }
 
     struct Note: ResponseCodable {
@@ -38,12 +35,16 @@ struct NotesService {
         router.get("ping") { _, _ in "pong" }
         let protected = router.group("notes").add(middleware: LatchkeyAuthenticator(verifier: verifier))
         protected.get("ping") { _, _ in "pong" }
-        protected.get { _, context in notes.withLock { $0[context.userID] ?? [] } }
+        protected.get { _, context in
+            let userID = try context.claims().sub
+            return notes.withLock { $0[userID] ?? [] }
+        }
         protected.post { request, context -> Note in
             let text = String(buffer: try await request.body.collect(upTo: 4096)).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw HTTPError(.badRequest, message: "A note needs some text") }
             let note = Note(text: text, createdAt: Date())
-            notes.withLock { $0[context.userID, default: []].append(note) }
+            let userID = try context.claims().sub
+            notes.withLock { $0[userID, default: []].append(note) }
             return note
         }
         let app = Application(
