@@ -30,6 +30,10 @@ extension HTTPTransport where Self == AsyncHTTPClientTransport {
 }
 
 /// The platform's own HTTP stack. On Linux it is swift-corelibs-foundation's, which needs libcurl at run time.
+///
+/// ```swift
+/// let client = LatchkeyClient(serverURL: server, transport: .urlSession)
+/// ```
 public struct URLSessionTransport: HTTPTransport {
     public let session: URLSession
 
@@ -56,6 +60,10 @@ public struct URLSessionTransport: HTTPTransport {
 }
 
 /// SwiftNIO's HTTP client, for servers and command-line tools.
+///
+/// ```swift
+/// let client = LatchkeyClient(serverURL: server, transport: AsyncHTTPClientTransport(client: myHTTPClient))
+/// ```
 public struct AsyncHTTPClientTransport: HTTPTransport {
     public let client: HTTPClient
     /// Answers longer than this are refused, so a wrong URL cannot fill the memory.
