@@ -23,11 +23,11 @@ public final class TokenIssuer: Sendable {
     private let source: Mutex<KeySource?>
     private let ring: Mutex<KeyRing>
     /// The last reload an unknown kid started, and when: later unknown kids within the interval wait for it.
-    private let unknownKidReload = Mutex<(startedAt: ContinuousClock.Instant, task: Task<Void, Never>)?>(nil)
+    private let unknownKidReload = Mutex<(startedAt: ContinuousClock.Instant, task: Task<Bool, Never>)?>(nil)
     private let parser = DefaultJWTParser()
     private let cache = VerifiedTokenCache<VerifiedAccessToken>()
     /// A flood of made-up `kid`s costs at most one database read per interval.
-    static let unknownKidReloadInterval = Duration.seconds(5)
+    public static let unknownKidReloadInterval = Duration.seconds(5)
 
     /// The keys in use: JWTKit's collection, their activation times and the public JWKS; `generation` numbers the
     /// reload that read them, so a slower, older read never replaces a newer one.
@@ -151,18 +151,22 @@ public final class TokenIssuer: Sendable {
 
     /// Whether `kid` names a key in use, reloading for an unknown one: at most one reload starts per
     /// `unknownKidReloadInterval`, and requests arriving while it runs wait for it rather than being refused.
-    private func knows(_ kid: String) async -> Bool {
+    /// When that reload fails (the database is unreachable), the kid may be a new key's: 503, so that the client
+    /// tries again rather than drops a token that may be good.
+    private func knows(_ kid: String) async throws -> Bool {
         if ring.withLock({ $0.activations[kid] != nil }) { return true }
         guard source.withLock({ $0 != nil }) else { return false }
         let now = ContinuousClock.now
         let reload = unknownKidReload.withLock { last in
             if let last, now - last.startedAt < Self.unknownKidReloadInterval { return last.task }
-            let task = Task<Void, Never> { _ = try? await self.reload(.unknownKid) }
+            let task = Task<Bool, Never> { (try? await self.reload(.unknownKid)) != nil }
             last = (now, task)
             return task
         }
-        await reload.value
-        return ring.withLock { $0.activations[kid] != nil }
+        let reloaded = await reload.value
+        if ring.withLock({ $0.activations[kid] != nil }) { return true }
+        guard reloaded else { throw AuthError.serviceUnavailable }
+        return false
     }
 
     /// A signed access token for `user` in session `sessionID`.
@@ -183,7 +187,8 @@ public final class TokenIssuer: Sendable {
     }
 
     /// Verifies signature, `alg`, `kid`, `crit`, `iss`, `aud`, `exp`, `iat`, `nbf` and the lifetime, and that no
-    /// member of header or claims appears twice. Throws `tokenExpired` or `tokenInvalid`.
+    /// member of header or claims appears twice. Throws `tokenExpired` or `tokenInvalid`, and `serviceUnavailable` for
+    /// a kid that it cannot look up.
     public func verify(_ token: String, now: Date) async throws -> VerifiedAccessToken {
         // A hit still needs its key in use: a verification in flight while a key was retired may cache after the purge.
         if let cached = cache.get(token), ring.withLock({ $0.activations[cached.kid] != nil }) {
@@ -195,7 +200,7 @@ public final class TokenIssuer: Sendable {
             let (header, _, signature) = try? parser.parse(bytes, as: AccessTokenClaims.self),
             !signature.isEmpty,
             header.alg == configuration.algorithm.rawValue,
-            let kid = header.kid, await knows(kid)
+            let kid = header.kid, try await knows(kid)
         else { throw AuthError.tokenInvalid }
         let claims: AccessTokenClaims
         do {
