@@ -75,7 +75,9 @@ import Testing
         }
     }
 
-    @Test func aTokenOfAKeyNotYetLoadedMakesTheServerReloadOnce() async throws {
+    /// With an instance that does not reload on its own, and another that has rotated in a key it does not know yet:
+    /// `body` gets a token of the new key, its kid, and the first instance's client.
+    static func withATokenOfAKeyNotYetLoaded(_ body: @escaping @Sendable (TestApp, String, String, Client) async throws -> Void) async throws {
         // No interval reload during the test: only the unknown kid can make the server look.
         let app = TestApp(["LATCHKEY_KEY_RELOAD_INTERVAL": "1h"])
         try await app.run { client in
@@ -90,42 +92,36 @@ import Testing
                 let sessionID = try await other.sessions.authenticate(accessToken: pair.accessToken!).sessionID
                 let token = try await other.issuer.issue(for: user, sessionID: sessionID, now: Date())
                 #expect(try Self.kid(of: token) == key.kid)
-                // Requests that arrive together all wait for the one reload, none is refused meanwhile.
-                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                    for _ in 0..<20 { group.addTask { try await client.request(.get, "/auth/me", bearer: token).status } }
-                    return try await group.reduce(into: []) { $0.append($1) }
-                }
-                #expect(statuses == Array(repeating: .ok, count: 20))
-                #expect(try await Self.jwksKids(client).contains(key.kid))
+                try await body(app, token, key.kid, client)
             }
+        }
+    }
+
+    @Test func aTokenOfAKeyNotYetLoadedMakesTheServerReloadOnce() async throws {
+        try await Self.withATokenOfAKeyNotYetLoaded { _, token, kid, client in
+            // Requests that arrive together all wait for the one reload, none is refused meanwhile.
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<20 { group.addTask { try await client.request(.get, "/auth/me", bearer: token).status } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: .ok, count: 20))
+            #expect(try await Self.jwksKids(client).contains(kid))
         }
     }
 
     /// An unknown kid that the server cannot look up (the key table is unreachable) may be a new key's: 503 with
     /// `Retry-After`, not a 401 that would make the client drop its token; once the table is back, the token is good.
     @Test func anUnknownKidThatCannotBeLookedUpIsUnavailableNotInvalid() async throws {
-        let app = TestApp(["LATCHKEY_KEY_RELOAD_INTERVAL": "1h"])
-        try await app.run { client in
-            let email = "unreachable-kid-\(UUID())@example.com".lowercased()
-            let pair = try await client.register(email: email)
-            let other = try await Self.command(app, ["LATCHKEY_KEY_ACTIVATION_DELAY": "0"])
-            try await other.whileConnected {
-                _ = try await other.keys.rotate(client: .commandLine, logger: Self.logger)
-                try await other.issuer.reload()
-                let user = try #require(try await other.accounts.account(email: email))
-                let sessionID = try await other.sessions.authenticate(accessToken: pair.accessToken!).sessionID
-                let token = try await other.issuer.issue(for: user, sessionID: sessionID, now: Date())
+        try await Self.withATokenOfAKeyNotYetLoaded { app, token, _, client in
+            try await app.database.execute("ALTER TABLE signing_keys RENAME TO signing_keys_away")
+            let response = try await client.request(.get, "/auth/me", bearer: token)
+            try await app.database.execute("ALTER TABLE signing_keys_away RENAME TO signing_keys")
+            #expect(response.status == .serviceUnavailable && response.error?.error == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] != nil)
 
-                try await app.database.execute("ALTER TABLE signing_keys RENAME TO signing_keys_away")
-                let response = try await client.request(.get, "/auth/me", bearer: token)
-                try await app.database.execute("ALTER TABLE signing_keys_away RENAME TO signing_keys")
-                #expect(response.status == .serviceUnavailable && response.error?.error == .serviceUnavailable)
-                #expect(response.headers[.retryAfter] != nil)
-
-                // The next reload may start once the interval since the failed one has passed.
-                try await Task.sleep(for: TokenIssuer.unknownKidReloadInterval)
-                #expect(try await client.request(.get, "/auth/me", bearer: token).status == .ok)
-            }
+            // The next reload may start once the interval since the failed one has passed.
+            try await Task.sleep(for: TokenIssuer.unknownKidReloadInterval)
+            #expect(try await client.request(.get, "/auth/me", bearer: token).status == .ok)
         }
     }
 }
