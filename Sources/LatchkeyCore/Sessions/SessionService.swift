@@ -146,7 +146,7 @@ public struct SessionService: Sendable {
         clearingLoginFailures accountKey: String? = nil,
         now: Date = Date()
     ) async throws -> IssuedTokens {
-        let refreshToken = RandomToken.make()
+        let refreshToken = RefreshToken.make(now: now)
         let session = Session(
             id: UUID(),
             userID: user.id,
@@ -159,7 +159,7 @@ public struct SessionService: Sendable {
         )
         try await database.sessions.createSession(
             session,
-            refreshTokenHash: RandomToken.hash(refreshToken),
+            refreshTokenHash: RefreshToken.key(refreshToken),
             maxLiveSessions: accounts.maxSessionsPerUser,
             clearingLoginFailures: accountKey,
             audit: type.map { AuditEvent($0, by: client, at: now, userID: user.id, sessionID: session.id) }
@@ -168,10 +168,10 @@ public struct SessionService: Sendable {
     }
 
     public func refresh(_ presented: String, client: ClientInfo, logger: Logger, now: Date = Date()) async throws -> IssuedTokens {
-        let successor = RandomToken.make()
+        let successor = RefreshToken.make(now: now)
         let rotation = RefreshRotation(
-            presentedHash: RandomToken.hash(presented),
-            successorHash: RandomToken.hash(successor),
+            presentedHash: RefreshToken.key(presented),
+            successorHash: RefreshToken.key(successor),
             sealedSuccessor: try RefreshRotation.seal(successor, presented: presented),
             sessionExpiresAt: now.addingTimeInterval(Double(tokens.refreshTokenTTL)),
             now: now,
@@ -202,7 +202,7 @@ public struct SessionService: Sendable {
     public func logout(refreshToken: String?, identity: Identity?, client: ClientInfo, logger: Logger, now: Date = Date()) async throws {
         let event = AuditEvent(.logout, by: client, at: now)
         if let refreshToken {
-            try await database.sessions.revokeSession(refreshTokenHash: RandomToken.hash(refreshToken), now: now, audit: event)
+            try await database.sessions.revokeSession(refreshTokenHash: RefreshToken.key(refreshToken), now: now, audit: event)
         } else if let identity {
             let audit = event.about(userID: identity.userID, sessionID: identity.sessionID)
             _ = try await database.sessions.revokeSession(id: identity.sessionID, userID: identity.userID, now: now, audit: audit)

@@ -33,7 +33,8 @@ public protocol SessionStore: Sendable {
     /// Stores a new session and its first refresh token; first revokes the user's least recently used live
     /// sessions so that, with the new one, at most `maxLiveSessions` are live.
     /// In the same round trip, deletes the login throttle state `clearingLoginFailures` names (a successful login).
-    /// `audit` is nil for the session a registration opens (`user.registered` records it).
+    /// `audit` is nil for the session a registration opens (`user.registered` records it). Refresh tokens are stored by
+    /// `RefreshToken.key`, here and below.
     func createSession(
         _ session: Session,
         refreshTokenHash: Data,

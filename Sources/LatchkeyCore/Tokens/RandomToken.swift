@@ -6,8 +6,11 @@ import Foundation
 public enum RandomToken {
     /// `bytes` random bytes from the system CSPRNG, base64url without padding. 32 bytes = 256 bits.
     public static func make(bytes: Int = 32) -> String {
-        let key = SymmetricKey(size: SymmetricKeySize(bitCount: bytes * 8))
-        return key.withUnsafeBytes { Base64URL.encode(Data($0)) }
+        Base64URL.encode(randomBytes(bytes))
+    }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 
     /// What the database keeps instead of the token: its SHA-256. The token has 256 bits of entropy,
