@@ -76,4 +76,28 @@ extension StoreConformanceTests {
             #expect(try await store.rows("SELECT id FROM sessions").isEmpty)
         }
     }
+
+    /// Statistics taken while the database was young do not outlive its growth: by them, a refresh scans every token.
+    @Test func cleanupRefreshesStatisticsThatHaveDrifted() async throws {
+        try await TestStore.with(.sqlite) { store in
+            let now = Date.wholeSecond()
+            let user = try await store.insertUser(now: now)
+            let token = try await store.startSession(for: user, at: now).refreshToken
+            _ = try await store.startSession(for: user, at: now)
+            try await store.execute("ANALYZE")
+            try await store.execute(
+                """
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+                INSERT INTO refresh_tokens (token_hash, session_id, created_at)
+                SELECT randomblob(38), (SELECT session_id FROM refresh_tokens LIMIT 1), '2026-01-01 00:00:00.000' FROM n
+                """
+            )
+            // The writer plans a refresh by the two-token statistics.
+            _ = try await store.sessions.rotateRefreshToken(.of(token, now: now.plus(1)))
+            try await Cleanup(database: store.database, mailRetention: 86400, auditRetention: 86400).run(now: now, logger: TestStore.logger)
+            // The first number is the rows counted (estimated, with `analysis_limit`).
+            let stat = try await store.rows("SELECT stat FROM sqlite_stat1 WHERE idx = 'sqlite_autoindex_refresh_tokens_1'").first?["stat"] ?? ""
+            #expect((stat.split(separator: " ").first.flatMap { Int($0) } ?? 0) > 1000, "\(stat)")
+        }
+    }
 }

@@ -17,7 +17,8 @@ public struct CleanupReport: Sendable, Equatable, Codable {
 /// Deletes what is no longer needed, in batches of at most `batchSize` rows so that no statement holds locks for
 /// long: sessions that ended (expired or revoked) more than `sessionMemory` ago with their refresh tokens, used or
 /// expired emailed tokens, sent and failed mails and audit events past their retention, spent rate-limit counters.
-/// Several instances may run it at once: each batch deletes rows no other batch holds.
+/// Several instances may run it at once: each batch deletes rows no other batch holds. Then the database refreshes its
+/// planner statistics where they have drifted.
 public struct Cleanup: Sendable {
     let database: any StorageBackend
     /// Seconds that sent and failed mails are kept (`LATCHKEY_MAIL_RETENTION`).
@@ -49,6 +50,7 @@ public struct Cleanup: Sendable {
         report.auditEvents = try await batches {
             try await database.audit.deleteOlder(than: now.addingTimeInterval(-Double(auditRetention)), limit: $0)
         }
+        try await database.refreshStatistics()
         if report.total > 0 {
             logger.info(
                 "cleanup",

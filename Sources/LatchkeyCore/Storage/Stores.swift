@@ -183,4 +183,6 @@ public protocol StorageBackend: Sendable {
     var audit: any AuditStore { get }
     /// Throws when the database does not answer.
     func ping() async throws
+    /// Brings the query planner's statistics up to date where they have drifted far; cleanup calls it after each run.
+    func refreshStatistics() async throws
 }

@@ -26,6 +26,9 @@ public struct PostgresBackend: StorageBackend {
         _ = try await executor.rows("SELECT 1")
     }
 
+    /// Autovacuum analyzes the tables that change.
+    public func refreshStatistics() async throws {}
+
     func migrate() async throws {
         try await executor.bounded(timeout: .seconds(60)) { try await PostgresMigrations.migrate(executor.client, logger: executor.logger) }
     }
