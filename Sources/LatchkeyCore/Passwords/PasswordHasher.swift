@@ -13,9 +13,10 @@ import Glibc
 /// as batch (CPU-bound) threads, hold about half of it against the event loops and keep the other half for request
 /// handling. Measured on 2 cores (`scripts/bench`, the mixed row, several runs): one thread per core at nice 10 left
 /// logins 16-21% of their bound while `/auth/me` was busy; two per core at nice 0 gave logins 54% but `/auth/me` 3.1x
-/// its quiet p99; this gives 46-52% and 2.4-3.3x. Pinning the pool to one core and the event loops to the other gave
-/// `/auth/me` 1.7-2.1x but logins 43%: one core of bcrypt is under half the bound (48% with nothing else running), so
-/// logins at half the bound need bcrypt on every core, and its slices then delay requests.
+/// its quiet p99; this gives 46-68% and 2.4-6x, as runs swing. Pinning the pool to one core and the event loops to the
+/// other gave `/auth/me` 1.7-2.1x but logins 43%: one core of bcrypt is under half the bound (48% with nothing else
+/// running), so logins at half the bound need bcrypt on every core, and its slices then delay requests
+/// (`bench/results/2026-12-03-mixed-row-designs.md`).
 ///
 /// Passwords are hashed and checked in Unicode NFC (NIST 800-63B §5.1.1.2), so the same password typed on
 /// two keyboards that compose characters differently is the same password.
