@@ -75,6 +75,47 @@ import Testing
         }
     }
 
+    /// A retirement whose clock is behind (it read the time before the new key activated) finds no key that signs
+    /// without the one it retires, and is refused: an algorithm never loses its last key that signs.
+    @Test func theLastKeyThatSignsIsNeverRetired() async throws {
+        let app = TestApp()
+        try await app.run { _ in
+            let keys = try await Self.command(app, ["LATCHKEY_KEY_ACTIVATION_DELAY": "0"])
+            try await keys.whileConnected {
+                let first = try #require(try await keys.keys.signingKey())
+                let next = try await keys.keys.rotate(client: .commandLine, logger: Self.logger)
+                try await keys.keys.retire(kid: first.kid, client: .commandLine, logger: Self.logger)
+                let behind = next.activatesAt.addingTimeInterval(-1)
+                await #expect(throws: AuthError.self) {
+                    try await keys.keys.retire(kid: next.kid, client: .commandLine, logger: Self.logger, now: behind)
+                }
+                #expect(try await keys.keys.signingKey()?.kid == next.kid)
+            }
+        }
+    }
+
+    /// Two retirements at once, one with its clock before the newer key's activation and one after: each alone is
+    /// allowed, and both would leave no key. Whichever comes second sees the first, and is refused.
+    @Test func retirementsAtOnceLeaveAKeyThatSigns() async throws {
+        let app = TestApp()
+        try await app.run { _ in
+            let keys = try await Self.command(app, ["LATCHKEY_KEY_ACTIVATION_DELAY": "0"])
+            try await keys.whileConnected {
+                for _ in 0..<10 {
+                    let older = try #require(try await keys.keys.signingKey())
+                    let newer = try await keys.keys.rotate(client: .commandLine, logger: Self.logger)
+                    func retired(_ key: SigningKey, now: Date) async -> Bool {
+                        (try? await keys.keys.retire(kid: key.kid, client: .commandLine, logger: Self.logger, now: now)) != nil
+                    }
+                    async let newerRetired = retired(newer, now: newer.activatesAt.addingTimeInterval(-1))
+                    async let olderRetired = retired(older, now: newer.activatesAt.addingTimeInterval(1))
+                    #expect(await [newerRetired, olderRetired].filter { $0 }.count <= 1)
+                    #expect(try await keys.keys.signingKey() != nil)
+                }
+            }
+        }
+    }
+
     /// With an instance that does not reload on its own, and another that has rotated in a key it does not know yet:
     /// `body` gets a token of the new key, its kid, and the first instance's client.
     static func withATokenOfAKeyNotYetLoaded(_ body: @escaping @Sendable (TestApp, String, String, Client) async throws -> Void) async throws {

@@ -97,6 +97,14 @@ extension StoreConformanceTests {
             #expect(try await store.signingKeys.retireSigningKey(kid: first.kid, now: now.plus(400)))
             #expect(try await !store.signingKeys.retireSigningKey(kid: first.kid, now: now.plus(401)))
             #expect(try await !store.signingKeys.retireSigningKey(kid: "unknown", now: now.plus(401)))
+            // The check gets the live keys, and its refusal leaves them as they are.
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                try await store.signingKeys.retireSigningKey(kid: next.kid, now: now.plus(402), audit: .standIn()) { liveKeys in
+                    #expect(liveKeys == [next])
+                    throw Refused()
+                }
+            }
             #expect(try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() } == [next])
             var retired = first
             retired.retiredAt = now.plus(400)

@@ -88,6 +88,6 @@ extension SigningKeyStore {
     }
 
     func retireSigningKey(kid: String, now: Date) async throws -> Bool {
-        try await retireSigningKey(kid: kid, now: now, audit: .standIn(now))
+        try await retireSigningKey(kid: kid, now: now, audit: .standIn(now)) { _ in }
     }
 }

@@ -105,8 +105,15 @@ public protocol SigningKeyStore: Sendable {
     /// Every key, retired ones too, oldest first.
     func allSigningKeys() async throws -> [SigningKey]
     func addSigningKey(_ key: SigningKey, audit: AuditEvent) async throws
-    /// Marks the key retired; false when there is no such live key.
-    func retireSigningKey(kid: String, now: Date, audit: AuditEvent) async throws -> Bool
+    /// Marks the key retired unless `check` throws on the live keys, which it gets in the same transaction as the change
+    /// (on PostgreSQL under the lock that key creation takes): two retirements at once see each other. False when there
+    /// is no such live key.
+    func retireSigningKey(
+        kid: String,
+        now: Date,
+        audit: AuditEvent,
+        check: @escaping @Sendable (_ liveKeys: [SigningKey]) throws -> Void
+    ) async throws -> Bool
 }
 
 /// One bucket of a per-IP or per-recipient budget.

@@ -52,17 +52,18 @@ public struct SigningKeyService: Sendable {
     }
 
     /// Retires a key; refused for the key that signs now for its algorithm, whatever this process is configured with
-    /// (rotate first, and retire it once its tokens have expired), so an instance always keeps a key to sign with.
+    /// (rotate first, and retire it once its tokens have expired), and when no key of its algorithm signs yet, so an
+    /// instance always keeps a key to sign with. The live keys are checked in the retiring transaction: two
+    /// retirements at once, or one whose clock is behind, cannot take the last key that signs.
     public func retire(kid: String, client: ClientInfo, logger: Logger, now: Date = Date()) async throws {
-        let keys = try await store.allSigningKeys()
-        guard let key = keys.first(where: { $0.kid == kid && $0.retiredAt == nil }) else {
-            throw AuthError(.notFound, "No live signing key has the kid \(kid)")
-        }
-        guard Self.signingKey(among: keys, algorithm: key.algorithm, now: now)?.kid != kid else {
-            throw AuthError.validation(field: "kid", "is the signing key; rotate a new key in first")
-        }
         let audit = AuditEvent(.keyRetired, by: client, at: now, details: ["kid": .string(kid)])
-        guard try await store.retireSigningKey(kid: kid, now: now, audit: audit) else {
+        let retired = try await store.retireSigningKey(kid: kid, now: now, audit: audit) { liveKeys in
+            guard let key = liveKeys.first(where: { $0.kid == kid }) else { return }
+            guard let signing = Self.signingKey(among: liveKeys, algorithm: key.algorithm, now: now), signing.kid != kid else {
+                throw AuthError.validation(field: "kid", "is the signing key; rotate a new key in first")
+            }
+        }
+        guard retired else {
             throw AuthError(.notFound, "No live signing key has the kid \(kid)")
         }
         logger.notice("signing key retired", metadata: ["event": "key.retired", "kid": "\(kid)"])

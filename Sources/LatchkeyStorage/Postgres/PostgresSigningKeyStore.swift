@@ -5,6 +5,9 @@ import PostgresNIO
 struct PostgresSigningKeyStore: SigningKeyStore {
     let executor: PostgresExecutor
 
+    /// Held by key creation at start-up and by retirement, each for its transaction.
+    private static let keysLock = PostgresMigrations.lockKey + 1
+
     /// Under an advisory lock, so instances starting together do not each create a key.
     func signingKeys(
         algorithm: SigningAlgorithm,
@@ -12,7 +15,7 @@ struct PostgresSigningKeyStore: SigningKeyStore {
     ) async throws -> [SigningKey] {
         let logger = executor.logger
         return try await executor.transaction { connection in
-            _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey + 1))", logger: logger)
+            _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(Self.keysLock))", logger: logger)
             let query: PostgresQuery =
                 "SELECT * FROM signing_keys WHERE algorithm = \(algorithm.rawValue) AND retired_at IS NULL ORDER BY created_at, kid"
             if try await connection.rows(query, logger: logger).isEmpty {
@@ -39,14 +42,18 @@ struct PostgresSigningKeyStore: SigningKeyStore {
         }
     }
 
-    func retireSigningKey(kid: String, now: Date, audit: AuditEvent) async throws -> Bool {
-        try await executor.transaction { connection in
+    func retireSigningKey(kid: String, now: Date, audit: AuditEvent, check: @escaping @Sendable ([SigningKey]) throws -> Void) async throws -> Bool {
+        let logger = executor.logger
+        return try await executor.transaction { connection in
+            _ = try await connection.rows("SELECT pg_advisory_xact_lock(\(Self.keysLock))", logger: logger)
+            let live = try await connection.rows("SELECT * FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at, kid", logger: logger)
+            try check(try live.map { try SigningKey(row: $0) })
             let retired = try await connection.rows(
                 "UPDATE signing_keys SET retired_at = \(now) WHERE kid = \(kid) AND retired_at IS NULL RETURNING kid",
-                logger: executor.logger
+                logger: logger
             )
             guard !retired.isEmpty else { return false }
-            try await connection.record(audit, logger: executor.logger)
+            try await connection.record(audit, logger: logger)
             return true
         }
     }

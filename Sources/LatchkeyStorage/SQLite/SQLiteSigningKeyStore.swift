@@ -36,8 +36,9 @@ struct SQLiteSigningKeyStore: SigningKeyStore {
         }
     }
 
-    func retireSigningKey(kid: String, now: Date, audit: AuditEvent) async throws -> Bool {
+    func retireSigningKey(kid: String, now: Date, audit: AuditEvent, check: @escaping @Sendable ([SigningKey]) throws -> Void) async throws -> Bool {
         try await writer.write { db in
+            try check(try db.rows("SELECT * FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at, kid").map(SigningKey.init(row:)))
             try db.run("UPDATE signing_keys SET retired_at = \(now) WHERE kid = \(kid) AND retired_at IS NULL")
             guard db.changesCount > 0 else { return false }
             try db.record(audit)
