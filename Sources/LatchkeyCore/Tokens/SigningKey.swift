@@ -34,7 +34,10 @@ public struct SigningKey: Sendable, Equatable {
         case .rs256: material = try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation
         case .hs256: throw AuthError(.internalError, "HS256 keys come from the configured secret")
         }
-        return SigningKey(kid: RandomToken.make(bytes: 16), algorithm: algorithm, privateKey: material, createdAt: now, activatesAt: activatesAt)
+        // A kid starting with "-" would read as an option to `latchkey keys retire KID` (one kid in 64 did).
+        var kid = RandomToken.make(bytes: 16)
+        while kid.hasPrefix("-") { kid = RandomToken.make(bytes: 16) }
+        return SigningKey(kid: kid, algorithm: algorithm, privateKey: material, createdAt: now, activatesAt: activatesAt)
     }
 
     /// Adds this key to `keys` under its `kid`, and returns its public JWK.
