@@ -168,4 +168,39 @@ extension StoreConformanceTests {
             #expect(try await store.sessions.rotateRefreshToken(.of(freshTokenHash(), now: now)).kind == .invalid)
         }
     }
+
+    /// Rotations that arrive together are written together (group commit on SQLite). One that fails, here because its
+    /// successor's key is taken, must leave its token unspent, and must not fail or undo the rotations beside it.
+    @Test(arguments: Backend.available)
+    func aFailedRotationSpendsNothingAndFailsAlone(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let user = try await store.insertUser(now: now)
+            let taken = try await store.startSession(for: user, at: now).refreshToken
+            let doomed = try await store.startSession(for: user, at: now).refreshToken
+            var others: [Data] = []
+            for _ in 0..<8 { others.append(try await store.startSession(for: user, at: now).refreshToken) }
+
+            var failing = RefreshRotation.of(doomed, now: now.plus(1))
+            failing.successorHash = taken
+            let rotations = others.map { RefreshRotation.of($0, now: now.plus(1)) }
+            let sessions = store.sessions
+            // All at once, so that they share a batch; the failing one first.
+            let results = await withTaskGroup(of: (Int, Result<RefreshRotation.Outcome, any Error>).self) { group in
+                for (index, rotation) in ([failing] + rotations).enumerated() {
+                    group.addTask {
+                        do { return (index, .success(try await sessions.rotateRefreshToken(rotation))) } catch { return (index, .failure(error)) }
+                    }
+                }
+                return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            #expect(throws: (any Error).self) { try results[0]!.get() }
+            let outcomes = try (1...rotations.count).map { try results[$0]!.get() }
+            #expect(outcomes.map(\.kind) == Array(repeating: .rotated, count: others.count))
+            for rotation in rotations {
+                #expect(try await store.sessions.rotateRefreshToken(.of(rotation.successorHash, now: now.plus(2))).kind == .rotated)
+            }
+            #expect(try await store.sessions.rotateRefreshToken(.of(doomed, now: now.plus(2))).kind == .rotated)
+        }
+    }
 }

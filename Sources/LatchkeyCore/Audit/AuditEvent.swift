@@ -91,18 +91,15 @@ public struct AuditEvent: Sendable, Hashable {
     /// ids, so the id index of the audit table grows at its end instead of at random places (a page read and written
     /// per event, once the table is large).
     static func timeOrderedID(at date: Date) -> UUID {
-        var generator = SystemRandomNumberGenerator()
+        // One draw of random bits (`UUID()`), not one per byte: every refresh writes an event.
+        var id = UUID().uuid
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
-        var bytes = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
-        bytes[6] = bytes[6] & 0x0F | 0x70
-        bytes[8] = bytes[8] & 0x3F | 0x80
-        return UUID(
-            uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11],
-                bytes[12], bytes[13], bytes[14], bytes[15]
-            )
-        )
+        withUnsafeMutableBytes(of: &id) { bytes in
+            for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
+            bytes[6] = bytes[6] & 0x0F | 0x70
+            bytes[8] = bytes[8] & 0x3F | 0x80
+        }
+        return UUID(uuid: id)
     }
 
     /// The same event about the session (and its user) that the store found: for changes whose caller knows only a
@@ -116,7 +113,9 @@ public struct AuditEvent: Sendable, Hashable {
 
     /// `details` as stored: a JSON object.
     public var detailsJSON: String {
-        String(decoding: (try? Self.encoder.encode(details)) ?? Data("{}".utf8), as: UTF8.self)
+        // Most events (every refresh's) have none: no encoder for them.
+        if details.isEmpty { return "{}" }
+        return String(decoding: (try? Self.encoder.encode(details)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     public static func details(json: String) -> [String: AuditValue] {

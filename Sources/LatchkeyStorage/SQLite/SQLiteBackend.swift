@@ -6,9 +6,10 @@ import LatchkeyCore
 public struct SQLiteBackend: StorageBackend {
     let writer: any DatabaseWriter
     private let sessionCache = SQLiteSessionCache()
+    private let rotations: Batcher<RefreshRotation, RefreshRotation.Outcome>
 
     public var users: any UserStore { SQLiteUserStore(writer: writer) }
-    public var sessions: any SessionStore { SQLiteSessionStore(writer: writer, cache: sessionCache) }
+    public var sessions: any SessionStore { SQLiteSessionStore(writer: writer, cache: sessionCache, rotations: rotations) }
     public var signingKeys: any SigningKeyStore { SQLiteSigningKeyStore(writer: writer) }
     public var emailTokens: any EmailTokenStore { SQLiteEmailTokenStore(writer: writer) }
     public var outbox: any OutboxStore { SQLiteOutboxStore(writer: writer) }
@@ -22,6 +23,7 @@ public struct SQLiteBackend: StorageBackend {
         // What is deleted or overwritten is zeroed, not left in free pages.
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // The writer touches every table's indexes on a refresh or login: with a database of millions of rows, SQLite's
             // default 2 MB page cache made it read pages back for nearly every write. Readers need less.
             try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -8192" : "PRAGMA cache_size = -65536")
@@ -39,6 +41,7 @@ public struct SQLiteBackend: StorageBackend {
             throw ConfigurationError("LATCHKEY_DATABASE_URL: cannot open the SQLite database at '\(path)' (\(error.localizedDescription)).")
         }
         writer.add(transactionObserver: sessionCache, extent: .observerLifetime)
+        rotations = SQLiteSessionStore.rotations(writer: writer)
     }
 
     /// Applies the migrations that have not run yet.

@@ -5,6 +5,7 @@ import LatchkeyCore
 struct SQLiteSessionStore: SessionStore {
     let writer: any DatabaseWriter
     let cache: SQLiteSessionCache
+    let rotations: Batcher<RefreshRotation, RefreshRotation.Outcome>
 
     /// The sessions past the cap are revoked after the new one is written, so that of concurrent logins the last to
     /// trim sees them all (the same order as on PostgreSQL, where it matters).
@@ -45,59 +46,29 @@ struct SQLiteSessionStore: SessionStore {
         }
     }
 
-    /// SQLite runs one writer at a time, so reading the state and acting on it in one write
-    /// transaction is race-free, across processes too.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome {
-        try await writer.write { db in
-            guard
-                let row = try db.row(
-                    """
-                    SELECT t.rotated_at AS token_rotated_at, t.sealed_successor, s.*,
-                           (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
-                           \(sql: Columns.select(Columns.users, from: "u", prefix: "u_"))
-                    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
-                    WHERE t.token_hash = \(rotation.presentedHash)
-                    """
-                )
-            else { return .invalid }
-            let session = Session(row: row)
-            let user = User(row: row, prefix: "u_")
-            let state = RefreshRotation.State(
-                session: session,
-                user: user,
-                rotatedAt: row["token_rotated_at"],
-                sealedSuccessor: row["sealed_successor"],
-                successorIsLive: row["successor_is_live"] ?? false
-            )
-            let decision = rotation.decide(state)
-            switch decision {
-            case .rotate:
-                try db.run(
-                    """
-                    UPDATE refresh_tokens SET rotated_at = \(rotation.now), successor_hash = \(rotation.successorHash),
-                           sealed_successor = \(rotation.sealedSuccessor)
-                    WHERE token_hash = \(rotation.presentedHash)
-                    """
-                )
-                try db.run(
-                    """
-                    INSERT INTO refresh_tokens (token_hash, session_id, created_at)
-                    VALUES (\(rotation.successorHash), \(session.id.databaseText), \(rotation.now))
-                    """
-                )
-                try db.run(
-                    """
-                    UPDATE sessions SET last_used_at = \(rotation.now), expires_at = \(rotation.sessionExpiresAt)
-                    WHERE id = \(session.id.databaseText)
-                    """
-                )
-            case .reuse:
-                try db.run("UPDATE sessions SET revoked_at = \(rotation.now) WHERE id = \(session.id.databaseText)")
-            case .replay, .invalid, .accountDisabled:
-                break
+        try await rotations.submit(rotation)
+    }
+
+    /// Group commit: the rotations that arrive while one transaction is being written go together in the next. Pages
+    /// that every rotation writes (the ends of the token and audit indexes) are then written once per batch, not once
+    /// per rotation: without it a rotation's audit event cost a quarter of refresh's throughput. Each rotation runs in
+    /// a savepoint of its own, so one that fails leaves nothing behind and fails alone; the client is answered only
+    /// once the whole batch is committed.
+    static func rotations(writer: any DatabaseWriter) -> Batcher<RefreshRotation, RefreshRotation.Outcome> {
+        Batcher(maxBatch: 64) { batch in
+            try await writer.write { db in
+                batch.map { rotation in
+                    Result {
+                        var outcome = RefreshRotation.Outcome.invalid
+                        try db.inSavepoint {
+                            outcome = try db.rotate(rotation)
+                            return .commit
+                        }
+                        return outcome
+                    }
+                }
             }
-            try db.record(rotation.auditEvent(for: decision, session: session))
-            return rotation.outcome(of: decision, session: session, user: user)
         }
     }
 
@@ -183,4 +154,49 @@ struct SQLiteSessionStore: SessionStore {
             return ids.count
         }
     }
+}
+
+extension GRDB.Database {
+    /// One rotation, inside the batch's transaction. SQLite runs one writer at a time, so reading the state and acting
+    /// on it in one write transaction is race-free, across processes too. The statements are written out once
+    /// (`RotationSQL`): building them from interpolations for every rotation was a fifth of the writer's time.
+    fileprivate func rotate(_ rotation: RefreshRotation) throws -> RefreshRotation.Outcome {
+        guard let row = try Row.fetchOne(cachedStatement(sql: RotationSQL.state), arguments: [rotation.presentedHash]) else { return .invalid }
+        let session = Session(row: row)
+        let user = User(row: row, prefix: "u_")
+        let state = RefreshRotation.State(
+            session: session,
+            user: user,
+            rotatedAt: row["token_rotated_at"],
+            sealedSuccessor: row["sealed_successor"],
+            successorIsLive: row["successor_is_live"] ?? false
+        )
+        let decision = rotation.decide(state)
+        switch decision {
+        case .rotate:
+            try run(sql: RotationSQL.spend, [rotation.now, rotation.successorHash, rotation.sealedSuccessor, rotation.presentedHash])
+            try run(sql: RotationSQL.addSuccessor, [rotation.successorHash, session.id.databaseText, rotation.now])
+            try run(sql: RotationSQL.extendSession, [rotation.now, rotation.sessionExpiresAt, session.id.databaseText])
+        case .reuse:
+            try run(sql: RotationSQL.revokeSession, [rotation.now, session.id.databaseText])
+        case .replay, .invalid, .accountDisabled:
+            break
+        }
+        try record(rotation.auditEvent(for: decision, session: session))
+        return rotation.outcome(of: decision, session: session, user: user)
+    }
+}
+
+private enum RotationSQL {
+    static let state = """
+        SELECT t.rotated_at AS token_rotated_at, t.sealed_successor, s.*,
+               (SELECT n.rotated_at IS NULL FROM refresh_tokens n WHERE n.token_hash = t.successor_hash) AS successor_is_live,
+               \(Columns.select(Columns.users, from: "u", prefix: "u_"))
+        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+        WHERE t.token_hash = ?
+        """
+    static let spend = "UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ?, sealed_successor = ? WHERE token_hash = ?"
+    static let addSuccessor = "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?)"
+    static let extendSession = "UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?"
+    static let revokeSession = "UPDATE sessions SET revoked_at = ? WHERE id = ?"
 }

@@ -20,6 +20,12 @@ extension GRDB.Database {
         try cachedStatement(literal: sql).execute()
     }
 
+    /// Executes one statement written out with `?` placeholders, bound to `arguments`, prepared once per connection:
+    /// for the statements of every refresh, where building the SQL from interpolations each time showed.
+    func run(sql: String, _ arguments: StatementArguments) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
     func user(id: UUID) throws -> User? {
         try row("SELECT * FROM users WHERE id = \(id.databaseText)").map { User(row: $0) }
     }
@@ -78,11 +84,14 @@ extension GRDB.Database {
     func record(_ event: AuditEvent?) throws {
         guard let event else { return }
         try run(
-            """
-            INSERT INTO audit_events (id, at, type, user_id, session_id, ip, user_agent, request_id, details)
-            VALUES (\(event.id.databaseText), \(event.at), \(event.type.rawValue), \(event.userID?.databaseText), \(event.sessionID?.databaseText),
-                    \(event.ip), \(event.userAgent), \(event.requestID), \(event.detailsJSON))
-            """
+            sql: """
+                INSERT INTO audit_events (id, at, type, user_id, session_id, ip, user_agent, request_id, details)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            [
+                event.id.databaseText, event.at, event.type.rawValue, event.userID?.databaseText, event.sessionID?.databaseText, event.ip,
+                event.userAgent, event.requestID, event.detailsJSON,
+            ]
         )
     }
 
