@@ -23,6 +23,8 @@ public struct SQLiteBackend: StorageBackend {
         // What is deleted or overwritten is zeroed, not left in free pages.
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Statement and savepoint journals stay in memory: in a temporary file, the savepoints of a batch of refresh
+            // rotations (`SQLiteSessionStore.rotations`) made seven times as many writes there as to the WAL.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // The writer touches every table's indexes on a refresh or login: with a database of millions of rows, SQLite's
             // default 2 MB page cache made it read pages back for nearly every write. Readers need less.
