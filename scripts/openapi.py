@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Writes Sources/LatchkeyServer/Resources/openapi.json, the OpenAPI 3.1 document served at /openapi.json.
 
-Edit this file, run it, commit both. The Swift tests check that every route the server has is described.
+Edit this file, run it, commit both; `--check` fails when the file is not its output. The Swift tests (OpenAPITests)
+hold the document to the code: the routes the router serves, and every error code with LatchkeyAPI's status.
 """
 import json
 import pathlib
+import sys
 
 ERRORS = {
     "VALIDATION_ERROR": 400, "INVALID_JSON": 400, "EMAIL_ALREADY_REGISTERED": 409, "INVALID_CREDENTIALS": 401,
@@ -381,7 +383,7 @@ DOCUMENT = {
     "info": {
         "title": "Latchkey",
         "version": "2.0.0",
-        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer and Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; and Strict-Transport-Security: max-age=31536000; includeSubDomains when LATCHKEY_HSTS is on, or auto (the default) with an https LATCHKEY_APP_URL. No header names a version. Every answer has Vary: Origin; requests whose Origin is one of LATCHKEY_CORS_ORIGINS or the origin of LATCHKEY_APP_URL get Access-Control-Allow-Origin with that origin (never *) and Access-Control-Allow-Credentials: true, preflights Access-Control-Allow-Headers: Authorization, Content-Type, X-Latchkey-CSRF; other origins get no CORS headers. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent). HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over the limit (64 KiB) are a 413. A connection that sends part of a request and then nothing for 10 s, or sits idle for 60 s, is closed. Token answers carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds. Abuse limits are shared by every instance on one database; over one, 429 RATE_LIMITED with Retry-After (whole seconds). The client IP is the TCP peer, or behind LATCHKEY_TRUSTED_PROXIES the right-most X-Forwarded-For address that is not a trusted proxy. Pages (text/html) carry their own Content-Security-Policy (default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none') and Cache-Control: no-store. Cookie mode (LATCHKEY_REFRESH_COOKIE=on): a register, login or refresh request from an allowed Origin gets its refresh token only in the __Host-latchkey-refresh cookie (HttpOnly, Secure, SameSite=Strict), and refresh and logout read it when the body has none.",
+        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer and Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; and Strict-Transport-Security: max-age=31536000; includeSubDomains when LATCHKEY_HSTS is on, or auto (the default) with an https LATCHKEY_APP_URL. No header names a version. Every answer has Vary: Origin; requests whose Origin is one of LATCHKEY_CORS_ORIGINS or the origin of LATCHKEY_APP_URL get Access-Control-Allow-Origin with that origin (never *) and Access-Control-Allow-Credentials: true, preflights Access-Control-Allow-Headers: Authorization, Content-Type, X-Latchkey-CSRF; other origins get no CORS headers. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent), a 403 FORBIDDEN carries WWW-Authenticate: Bearer error=\"insufficient_scope\", and both carry Cache-Control: no-store. JSON bodies write / unescaped. HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over the limit (64 KiB) are a 413. A connection that sends part of a request and then nothing for 10 s, or sits idle for 60 s, is closed. Token answers carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds. Abuse limits are shared by every instance on one database; over one, 429 RATE_LIMITED with Retry-After (whole seconds). The client IP is the TCP peer, or behind LATCHKEY_TRUSTED_PROXIES the right-most X-Forwarded-For address that is not a trusted proxy. Pages (text/html) carry their own Content-Security-Policy (default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none') and Cache-Control: no-store. Cookie mode (LATCHKEY_REFRESH_COOKIE=on): a register, login or refresh request from an allowed Origin gets its refresh token only in the __Host-latchkey-refresh cookie (HttpOnly, Secure, SameSite=Strict), and refresh and logout read it when the body has none.",
     },
     "paths": PATHS,
     "components": {
@@ -401,5 +403,10 @@ for methods in PATHS.values():
 
 if __name__ == "__main__":
     target = pathlib.Path(__file__).resolve().parent.parent / "Sources/LatchkeyServer/Resources/openapi.json"
-    target.write_text(json.dumps(DOCUMENT, indent=2) + "\n")
-    print(f"wrote {target}")
+    text = json.dumps(DOCUMENT, indent=2) + "\n"
+    if sys.argv[1:] == ["--check"]:
+        if target.read_text() != text:
+            sys.exit(f"{target} is not what scripts/openapi.py writes: run scripts/openapi.py and commit both")
+    else:
+        target.write_text(text)
+        print(f"wrote {target}")

@@ -35,8 +35,9 @@ public enum WireFormat {
     public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        // Identical answers must be identical bytes (enumeration-safe routes compare equal).
-        encoder.outputFormatting = .sortedKeys
+        // Identical answers must be identical bytes (enumeration-safe routes compare equal). JSON allows `/` unescaped,
+        // and URLs (`otpauth://…`) and user agents read better so.
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 

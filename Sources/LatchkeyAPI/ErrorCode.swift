@@ -1,4 +1,6 @@
-/// The stable error codes of the HTTP contract. Clients switch on these, never on messages.
+/// The stable error codes of the HTTP contract, each with the status and the message the contract gives it. Clients
+/// switch on the code, never on the message; the server and LatchkeyVerifier answer with the status and, unless a
+/// refusal says more, the message written here.
 public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case validationError = "VALIDATION_ERROR"
     case invalidJSON = "INVALID_JSON"
@@ -21,4 +23,48 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case rateLimited = "RATE_LIMITED"
     case internalError = "INTERNAL_ERROR"
     case serviceUnavailable = "SERVICE_UNAVAILABLE"
+
+    /// The HTTP status of every answer with this code.
+    public var status: Int {
+        switch self {
+        case .validationError, .invalidJSON, .invalidOrExpiredToken: 400
+        case .invalidCredentials, .tokenMissing, .tokenExpired, .tokenInvalid, .invalidRefreshToken, .refreshTokenReused: 401
+        case .emailNotVerified, .accountDisabled, .forbidden, .csrfRejected: 403
+        case .notFound: 404
+        case .methodNotAllowed: 405
+        case .emailAlreadyRegistered: 409
+        case .payloadTooLarge: 413
+        case .unsupportedMediaType: 415
+        case .rateLimited: 429
+        case .internalError: 500
+        case .serviceUnavailable: 503
+        }
+    }
+
+    /// The message of an answer with this code that has nothing more particular to say.
+    public var message: String {
+        switch self {
+        case .validationError: "The request has invalid fields"
+        case .invalidJSON: "The body is not valid JSON"
+        case .emailAlreadyRegistered: "An account with this email already exists"
+        case .invalidCredentials: "Email or password is incorrect"
+        case .emailNotVerified: "Verify your email address before logging in"
+        case .accountDisabled: "This account is disabled"
+        case .tokenMissing: "An access token is required"
+        case .tokenExpired: "Access token has expired"
+        case .tokenInvalid: "Access token is invalid"
+        case .invalidRefreshToken: "Refresh token is invalid or expired"
+        case .refreshTokenReused: "Refresh token was already used; the session has been revoked"
+        case .invalidOrExpiredToken: "The link is invalid, used or expired"
+        case .forbidden: "Not allowed"
+        case .notFound: "Not found"
+        case .methodNotAllowed: "Method not allowed"
+        case .payloadTooLarge: "The body is too large"
+        case .unsupportedMediaType: "The body must be application/json"
+        case .csrfRejected: "The request did not come from an allowed page of this site"
+        case .rateLimited: "Too many attempts; try again later"
+        case .internalError: "Internal error"
+        case .serviceUnavailable: "The database is unavailable"
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one error body every route returns: `{success: false, error, message, details?}`.
 public struct ErrorResponse: Codable, Sendable, Equatable {
     public var success: Bool
@@ -32,4 +34,30 @@ public struct FieldErrors: Error, Sendable, Equatable {
     public init(_ errors: [FieldError]) {
         self.errors = errors
     }
+}
+
+/// An error answer as the contract writes it (status, headers and body), for whichever HTTP framework sends it: the
+/// server and LatchkeyVerifier render every refusal with it.
+public struct ErrorAnswer: Sendable {
+    public var status: Int
+    /// `Content-Type`, and where they apply `WWW-Authenticate`, `Cache-Control: no-store` (a refused token's answer is
+    /// never cached) and `Retry-After`.
+    public var headers: [(name: String, value: String)]
+    public var body: Data
+
+    /// `message` defaults to the code's; `details` are sent only for `VALIDATION_ERROR`; `challenge` defaults to the
+    /// code's (`BearerChallenge(for:message:)`).
+    public init(_ code: ErrorCode, message: String? = nil, details: [FieldError] = [], retryAfter: Int? = nil, challenge: BearerChallenge? = nil) {
+        let message = message ?? code.message
+        status = code.status
+        headers = [("Content-Type", "application/json; charset=utf-8")]
+        if let challenge = challenge ?? BearerChallenge(for: code, message: message) {
+            headers += [("WWW-Authenticate", challenge.headerValue), ("Cache-Control", "no-store")]
+        }
+        if let retryAfter { headers.append(("Retry-After", String(retryAfter))) }
+        let response = ErrorResponse(error: code, message: message, details: code == .validationError ? details : nil)
+        body = (try? Self.encoder.encode(response)) ?? Data()
+    }
+
+    private static let encoder = WireFormat.makeEncoder()
 }

@@ -9,15 +9,16 @@ public struct AuthError: Error, Sendable, Equatable {
     /// Whole seconds after which the request may succeed (`Retry-After`).
     public var retryAfter: Int?
 
-    public init(_ code: ErrorCode, _ message: String, details: [FieldError] = [], retryAfter: Int? = nil) {
+    /// `message` defaults to the contract's for `code`.
+    public init(_ code: ErrorCode, _ message: String? = nil, details: [FieldError] = [], retryAfter: Int? = nil) {
         self.code = code
-        self.message = message
+        self.message = message ?? code.message
         self.details = details
         self.retryAfter = retryAfter
     }
 
     public static func validation(_ details: [FieldError]) -> AuthError {
-        AuthError(.validationError, "The request has invalid fields", details: details)
+        AuthError(.validationError, details: details)
     }
 
     public static func validation(field: String, _ message: String) -> AuthError {
@@ -28,21 +29,18 @@ public struct AuthError: Error, Sendable, Equatable {
         AuthError(.rateLimited, "Too many attempts; try again in \(retryAfter) s", retryAfter: retryAfter)
     }
 
-    public static let emailAlreadyRegistered = AuthError(.emailAlreadyRegistered, "An account with this email already exists")
-    public static let invalidCredentials = AuthError(.invalidCredentials, "Email or password is incorrect")
-    public static let emailNotVerified = AuthError(.emailNotVerified, "Verify your email address before logging in")
-    public static let accountDisabled = AuthError(.accountDisabled, "This account is disabled")
-    public static let tokenMissing = AuthError(.tokenMissing, "An access token is required")
-    public static let tokenExpired = AuthError(.tokenExpired, "Access token has expired")
-    public static let tokenInvalid = AuthError(.tokenInvalid, "Access token is invalid")
-    public static let invalidRefreshToken = AuthError(.invalidRefreshToken, "Refresh token is invalid or expired")
-    public static let refreshTokenReused = AuthError(
-        .refreshTokenReused,
-        "Refresh token was already used; the session has been revoked"
-    )
-    public static let invalidOrExpiredToken = AuthError(.invalidOrExpiredToken, "The link is invalid, used or expired")
-    public static let notFound = AuthError(.notFound, "Not found")
-    public static let forbidden = AuthError(.forbidden, "Not allowed")
-    public static let csrfRejected = AuthError(.csrfRejected, "The request did not come from an allowed page of this site")
-    public static let serviceUnavailable = AuthError(.serviceUnavailable, "The database is unavailable", retryAfter: 5)
+    public static let emailAlreadyRegistered = AuthError(.emailAlreadyRegistered)
+    public static let invalidCredentials = AuthError(.invalidCredentials)
+    public static let emailNotVerified = AuthError(.emailNotVerified)
+    public static let accountDisabled = AuthError(.accountDisabled)
+    public static let tokenMissing = AuthError(.tokenMissing)
+    public static let tokenExpired = AuthError(.tokenExpired)
+    public static let tokenInvalid = AuthError(.tokenInvalid)
+    public static let invalidRefreshToken = AuthError(.invalidRefreshToken)
+    public static let refreshTokenReused = AuthError(.refreshTokenReused)
+    public static let invalidOrExpiredToken = AuthError(.invalidOrExpiredToken)
+    public static let notFound = AuthError(.notFound)
+    public static let forbidden = AuthError(.forbidden)
+    public static let csrfRejected = AuthError(.csrfRejected)
+    public static let serviceUnavailable = AuthError(.serviceUnavailable, retryAfter: 5)
 }

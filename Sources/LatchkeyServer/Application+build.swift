@@ -18,42 +18,15 @@ public func buildApplication(
     let config = reader.latchkey
     let server = try ServerConfiguration(reader: config)
     let services = try await LatchkeyServices.open(reader: config, databaseURL: server.databaseURL, logger: logger)
-    let database = services.database
-    let transport: any MailTransport =
-        switch services.mail.transport {
-        case .log: LogMailTransport(logger: logger)
-        case .smtp: SMTPTransport(configuration: services.mail)
-        }
-    let outbox = MailOutbox(store: database.outbox, transport: transport, configuration: services.mail, sealer: services.sealer, logger: logger)
-    let (accountService, sessionService, limiter, mail) = (services.accounts, services.sessions, services.limiter, services.mail)
-
-    // HEAD of every GET route answers as the GET without its body (RFC 9110 §9.3.2).
-    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
-    // Outermost first. Metrics sit outside the error middleware, so they count the status the client got.
-    router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ClientAddressMiddleware(trustedProxies: try TrustedProxies(reader: config)))
-    router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
-    router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: server.sendsHSTS(appURL: mail.appURL)))
-    router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.allowedOrigins(appURL: mail.appURL)))
-    router.add(middleware: ErrorMiddleware())
-
-    let origins = OriginPolicy(appOrigins: server.allowedOrigins(appURL: mail.appURL), formOrigins: server.formOrigins(appURL: mail.appURL))
-    let cookie = RefreshCookie(enabled: server.refreshCookie, lifetime: services.tokens.refreshTokenTTL, origins: origins)
-    let pages = EmailLinkPagesController(accounts: accountService, limiter: limiter, pages: try await PageRenderer(reader: config), origins: origins)
-
-    SystemController(database: database, issuer: services.issuer, metrics: metrics).addRoutes(to: router)
-    pages.addAssets(to: router)
-    let auth = router.group("auth")
-    auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService, limiter: limiter, cookie: cookie).endpoints)
-    auth.addRoutes(EmailFlowController(accounts: accountService, limiter: limiter, pages: pages).endpoints)
-    auth.addRoutes(pages.endpoints)
-    auth.add(middleware: BearerAuthenticator(sessions: sessionService))
-        .group(context: AuthenticatedContext.self)
-        .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
-    router.group("admin").add(middleware: BearerAuthenticator(sessions: sessionService))
-        .group(context: AdminContext.self)
-        .addRoutes(AdminController(admin: services.admin, audit: services.audit).endpoints)
+    let router = try await buildRouter(reader: config, server: server, services: services, metrics: metrics)
     router.answerMethodNotAllowed()
+    let mail = services.mail
+    let transport: any MailTransport =
+        switch mail.transport {
+        case .log: LogMailTransport(logger: logger)
+        case .smtp: SMTPTransport(configuration: mail)
+        }
+    let outbox = MailOutbox(store: services.database.outbox, transport: transport, configuration: mail, sealer: services.sealer, logger: logger)
 
     let requestHeaderTimeout = TimeAmount.seconds(Int64(server.requestHeaderTimeout))
     let idleTimeout = TimeAmount.seconds(Int64(server.idleTimeout))
@@ -79,6 +52,44 @@ public func buildApplication(
         ],
         logger: logger
     )
+}
+
+/// The routes the server serves, behind its middleware; `buildApplication` adds the 405s for other methods on the same
+/// paths (`answerMethodNotAllowed`). Reads `TrustedProxies` and `PageRenderer`.
+func buildRouter(
+    reader config: ConfigReader,
+    server: ServerConfiguration,
+    services: LatchkeyServices,
+    metrics: PrometheusCollectorRegistry
+) async throws -> Router<AppRequestContext> {
+    let (accountService, sessionService, limiter, mail) = (services.accounts, services.sessions, services.limiter, services.mail)
+    // HEAD of every GET route answers as the GET without its body (RFC 9110 §9.3.2).
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    // Outermost first. Metrics sit outside the error middleware, so they count the status the client got.
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: try TrustedProxies(reader: config)))
+    router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
+    router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: server.sendsHSTS(appURL: mail.appURL)))
+    router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.allowedOrigins(appURL: mail.appURL)))
+    router.add(middleware: ErrorMiddleware())
+
+    let origins = OriginPolicy(appOrigins: server.allowedOrigins(appURL: mail.appURL), formOrigins: server.formOrigins(appURL: mail.appURL))
+    let cookie = RefreshCookie(enabled: server.refreshCookie, lifetime: services.tokens.refreshTokenTTL, origins: origins)
+    let pages = EmailLinkPagesController(accounts: accountService, limiter: limiter, pages: try await PageRenderer(reader: config), origins: origins)
+
+    SystemController(database: services.database, issuer: services.issuer, metrics: metrics).addRoutes(to: router)
+    pages.addAssets(to: router)
+    let auth = router.group("auth")
+    auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService, limiter: limiter, cookie: cookie).endpoints)
+    auth.addRoutes(EmailFlowController(accounts: accountService, limiter: limiter, pages: pages).endpoints)
+    auth.addRoutes(pages.endpoints)
+    auth.add(middleware: BearerAuthenticator(sessions: sessionService))
+        .group(context: AuthenticatedContext.self)
+        .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
+    router.group("admin").add(middleware: BearerAuthenticator(sessions: sessionService))
+        .group(context: AdminContext.self)
+        .addRoutes(AdminController(admin: services.admin, audit: services.audit).endpoints)
+    return router
 }
 
 /// Reads every setting without opening anything: throws the first `ConfigurationError`.

@@ -92,7 +92,7 @@ public struct JSONBodyDecoder: RequestDecoder {
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         guard let contentType = request.headers[.contentType].flatMap(MediaType.init(from:)),
             contentType.isType(.applicationJson) || contentType.subType.hasSuffix("+json")
-        else { throw AuthError(.unsupportedMediaType, "The body must be application/json") }
+        else { throw AuthError(.unsupportedMediaType) }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         guard body.withUnsafeReadableBytes({ StrictJSON.isStrict($0) }) else {
             throw AuthError(.invalidJSON, "The body is not valid JSON: a member name appears twice, or it is not UTF-8")
@@ -102,7 +102,7 @@ public struct JSONBodyDecoder: RequestDecoder {
         } catch let error as FieldErrors {
             throw AuthError.validation(error.errors)
         } catch {
-            throw AuthError(.invalidJSON, "The body is not valid JSON")
+            throw AuthError(.invalidJSON)
         }
     }
 }

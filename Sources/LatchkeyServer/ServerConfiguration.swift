@@ -37,7 +37,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(reader: ConfigReader) throws {
         address = try ListenAddress(reader: reader)
-        databaseURL = reader.text("databaseUrl", isSecret: true) ?? databaseURL
+        databaseURL = reader.text("databaseUrl", isSecret: true, default: databaseURL) ?? databaseURL
         maxBodySize = try reader.integer("maxBodySize", default: maxBodySize, in: 1024...(16 * 1024 * 1024))
         corsOrigins = Set(
             (reader.text("corsOrigins") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -59,7 +59,7 @@ public struct ServerConfiguration: Sendable {
 
     /// The pages that may post the forms of the emailed-link pages: the app URL's and the server's own.
     public func formOrigins(appURL: String) -> Set<String> {
-        Set([Self.origin(of: appURL), Self.origin(of: address.url)].compactMap { $0 })
+        Set(([appURL] + address.urls).compactMap(Self.origin(of:)))
     }
 
     /// `scheme://host[:port]` as a browser sends it in `Origin`: lower-cased, the default port left out.

@@ -67,21 +67,10 @@ public struct LatchkeyAuthenticator<Context: LatchkeyRequestContext>: RouterMidd
         do {
             claims = try await verifier.verify(token)
         } catch {
-            let message = error == .tokenExpired ? "Access token has expired" : "Access token is invalid"
-            return Refusal.response(
-                .unauthorized,
-                error.code,
-                message,
-                challenge: #"Bearer realm="latchkey", error="invalid_token", error_description="\#(message)""#
-            )
+            return Refusal.response(ErrorAnswer(error.code))
         }
         if let requiredRole, claims.role != requiredRole {
-            return Refusal.response(
-                .forbidden,
-                .forbidden,
-                "This route needs the role \(requiredRole)",
-                challenge: #"Bearer realm="latchkey", error="insufficient_scope""#
-            )
+            return Refusal.response(ErrorAnswer(.forbidden, message: "This route needs the role \(requiredRole)"))
         }
         var context = context
         context.latchkeyClaims = claims
@@ -89,15 +78,13 @@ public struct LatchkeyAuthenticator<Context: LatchkeyRequestContext>: RouterMidd
     }
 }
 
-/// The contract's refusals, with `WWW-Authenticate`.
+/// The contract's refusals, as Hummingbird responses.
 enum Refusal {
-    static var tokenMissing: Response {
-        response(.unauthorized, .tokenMissing, "An access token is required", challenge: #"Bearer realm="latchkey""#)
-    }
+    static var tokenMissing: Response { response(ErrorAnswer(.tokenMissing)) }
 
-    static func response(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, challenge: String) -> Response {
-        let body = (try? WireFormat.makeEncoder().encode(ErrorResponse(error: code, message: message))) ?? Data()
-        let headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .wwwAuthenticate: challenge, .cacheControl: "no-store"]
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    static func response(_ answer: ErrorAnswer) -> Response {
+        var headers = HTTPFields()
+        for (name, value) in answer.headers { if let name = HTTPField.Name(name) { headers[name] = value } }
+        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 }

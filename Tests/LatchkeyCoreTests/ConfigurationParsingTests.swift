@@ -42,11 +42,15 @@ import Testing
 
     /// Mail links default to the server itself, wherever it listens.
     @Test(arguments: [
-        ([:], "http://127.0.0.1:8080"),
-        (["LATCHKEY_PORT": "9999"], "http://127.0.0.1:9999"),
+        // A loopback host is written `localhost` (a WebAuthn relying party needs a name).
+        ([:], "http://localhost:8080"),
+        (["LATCHKEY_PORT": "9999"], "http://localhost:9999"),
+        (["LATCHKEY_HOST": "127.0.0.2"], "http://localhost:8080"),
         (["LATCHKEY_HOST": "0.0.0.0", "LATCHKEY_PORT": "80"], "http://localhost:80"),
         (["LATCHKEY_HOST": "::"], "http://localhost:8080"),
-        (["LATCHKEY_HOST": "::1", "LATCHKEY_PORT": "7000"], "http://[::1]:7000"),
+        (["LATCHKEY_HOST": "::1", "LATCHKEY_PORT": "7000"], "http://localhost:7000"),
+        (["LATCHKEY_HOST": "fd00::5"], "http://[fd00::5]:8080"),
+        (["LATCHKEY_HOST": "127.example"], "http://127.example:8080"),
         (["LATCHKEY_HOST": "auth.internal"], "http://auth.internal:8080"),
         (["LATCHKEY_APP_URL": "https://app.example.com", "LATCHKEY_PORT": "9999"], "https://app.example.com"),
     ])

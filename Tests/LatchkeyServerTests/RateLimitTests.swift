@@ -228,6 +228,20 @@ import Testing
         }
     }
 
+    /// The registration's verification mail counts too: with 2/1h, register and two resends send two mails.
+    @Test func mailPerRecipientCountsTheRegistrationMail() async throws {
+        let app = TestApp(["LATCHKEY_MAIL_PER_RECIPIENT": "2/1h", "LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "true", "LATCHKEY_PORT": "0"])
+        try await app.runLive { client in
+            let email = "mailcap-register-\(UUID())@example.com"
+            try await client.register(email: email)
+            for _ in 0..<2 {
+                #expect(try await client.request(.post, "/auth/verify-email/resend", json: ["email": email]).status == .accepted)
+            }
+            let mails = try await app.database.rows("SELECT recipient FROM mail_outbox")
+            #expect(mails.count == 2, "\(mails)")
+        }
+    }
+
     @Test func badRatesFailAtStart() async throws {
         for value in ["30", "0/1m", "30/0s", "x/1m", "30/1w", "-1/1m"] {
             await #expect(throws: (any Error).self) { try await TestApp(["LATCHKEY_RATE_LIMIT_LOGIN": value]).build() }

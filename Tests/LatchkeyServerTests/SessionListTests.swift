@@ -36,6 +36,20 @@ import Testing
         }
     }
 
+    /// JSON answers write `/` as it is: `"curl/8.5.0"`, not `"curl\/8.5.0"`.
+    @Test func slashesAreNotEscaped() async throws {
+        try await TestApp().run { client in
+            let registered = try await client.request(
+                .post,
+                "/auth/register",
+                json: ["email": "slash@example.com", "password": "Tr1cky!pass", "name": "Ada"],
+                headers: [.userAgent: "curl/8.5.0"]
+            ).decode(RegisterResponse.self)
+            let sessions = try await client.request(.get, "/auth/sessions", bearer: registered.accessToken!)
+            #expect(String(buffer: sessions.body).contains(#""userAgent":"curl/8.5.0""#))
+        }
+    }
+
     @Test func aLoginPastTheCapRevokesTheLeastRecentlyUsed() async throws {
         try await TestApp(["LATCHKEY_MAX_SESSIONS_PER_USER": "3"]).run { client in
             let first = try await client.register(email: "cap@example.com")

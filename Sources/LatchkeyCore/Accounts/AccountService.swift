@@ -82,7 +82,14 @@ public struct AccountService: Sendable {
         let verification = configuration.requireEmailVerification && !user.emailVerified ? try verificationToken(for: user, now: now) : nil
         let audit = AuditEvent(.userRegistered, by: client, at: now, userID: user.id, details: ["role": .string(user.role.rawValue)])
         try await database.users.insertUser(user, verification: verification, audit: audit)
-        if verification != nil { Measured.mailsQueued.increment() }
+        if verification != nil {
+            Measured.mailsQueued.increment()
+            // The mail counts against the address's cap (`LATCHKEY_MAIL_PER_RECIPIENT`), so that resends do not add to
+            // it. The account exists by now: a failure to count is not the registration's, and is only logged.
+            do { _ = try await sessions.limiter.allowsMail(to: user.email) } catch {
+                logger.warning("could not count the verification mail against the recipient's cap", metadata: ["error": "\(error)"])
+            }
+        }
         logger.info(
             verification == nil ? "registered" : "registered; verification mail queued",
             metadata: ["event": "register", "user": "\(user.id)"]

@@ -44,21 +44,21 @@ public struct MailConfiguration: Sendable {
             throw ConfigurationError(key: "appUrl", "must be an http:// or https:// URL, not '\(appURL)'")
         }
         transport = try reader.choice("mail.transport", default: transport)
-        from = reader.text("mail.from") ?? from
+        from = reader.text("mail.from", default: from) ?? from
         guard from.contains("@") else { throw ConfigurationError(key: "mail.from", "must be an email address, not '\(from)'") }
         smtpHost = reader.text("smtp.host") ?? smtpHost
         smtpUsername = reader.text("smtp.username")
         smtpPassword = reader.text("smtp.password", isSecret: true)
         // Encrypted by default, except to a relay on this machine.
         let local = ["127.0.0.1", "localhost", "::1"].contains(smtpHost)
-        smtpTLS = try reader.choice("smtp.tls", default: local ? .none : .starttls)
+        smtpTLS = try reader.choice("smtp.tls", default: local ? .none : .starttls, dependsOnOtherSettings: true)
         let defaultPort =
             switch smtpTLS {
             case .none: 25
             case .starttls: 587
             case .tls: 465
             }
-        smtpPort = try reader.integer("smtp.port", default: defaultPort, in: 1...65535)
+        smtpPort = try reader.integer("smtp.port", default: defaultPort, in: 1...65535, dependsOnOtherSettings: true)
         smtpCAFile = reader.text("smtp.caFile")
         if let smtpCAFile, !FileManager.default.isReadableFile(atPath: smtpCAFile) {
             throw ConfigurationError(key: "smtp.caFile", "names a file that cannot be read: '\(smtpCAFile)'")

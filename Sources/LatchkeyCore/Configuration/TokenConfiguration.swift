@@ -33,8 +33,8 @@ public struct TokenConfiguration: Sendable {
                 throw ConfigurationError(key: "jwt.secret", "must be set to at least 32 bytes when LATCHKEY_JWT_ALGORITHM is HS256")
             }
         }
-        issuer = reader.text("jwt.issuer") ?? issuer
-        audience = reader.text("jwt.audience") ?? audience
+        issuer = reader.text("jwt.issuer", default: issuer) ?? issuer
+        audience = reader.text("jwt.audience", default: audience) ?? audience
         accessTokenTTL = try reader.seconds("accessTokenTtl", default: accessTokenTTL)
         refreshTokenTTL = try reader.seconds("refreshTokenTtl", default: refreshTokenTTL)
         refreshReuseGrace = try reader.seconds("refreshReuseGrace", default: refreshReuseGrace, allowZero: true)

@@ -67,4 +67,12 @@ extension Duration {
         guard let amount = Int(number), amount >= 0, amount <= Int(Int32.max) else { return nil }
         return amount * unit
     }
+
+    /// `seconds` as the docs write a duration: in its largest whole unit (`900` is `15m`).
+    static func text(seconds: Int) -> String {
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60)] where seconds > 0 && seconds.isMultiple(of: size) {
+            return "\(seconds / size)\(unit)"
+        }
+        return seconds == 0 ? "0" : "\(seconds)s"
+    }
 }

@@ -32,7 +32,7 @@ public struct RateLimitConfiguration: Sendable {
     }
 
     private static func rate(_ reader: ConfigReader, _ key: String, default defaultValue: String) throws -> Rate? {
-        let value = reader.text(key) ?? defaultValue
+        let value = reader.text(key, default: defaultValue) ?? defaultValue
         if value.lowercased() == "off" { return nil }
         guard let rate = Rate(value) else {
             throw ConfigurationError(key: key, "must be a rate such as 30/1m or 10/1h (N per duration), or off, not '\(value)'")

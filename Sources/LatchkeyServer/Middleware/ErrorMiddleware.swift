@@ -9,7 +9,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as MethodNotAllowed {
-            return AuthError(.methodNotAllowed, "Method not allowed").response(extraHeaders: [.allow: error.allowed])
+            return AuthError(.methodNotAllowed).response(extraHeaders: [.allow: error.allowed])
         } catch let error as AuthErrorWithHeaders {
             return error.error.response(extraHeaders: error.headers)
         } catch {
