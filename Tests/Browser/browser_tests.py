@@ -109,6 +109,8 @@ class Services:
                            LATCHKEY_CORS_ORIGINS=self.app_origin, LATCHKEY_PRODUCT_NAME="Latchkey Browser Test")
         self.processes.append(subprocess.Popen([str(BINARY), "serve"], env=environment))
         self.base = f"http://127.0.0.1:{server_port}"
+        # The default app URL writes the loopback listen address as localhost (a WebAuthn relying party needs a name).
+        self.link_base = f"http://localhost:{server_port}"
         for _ in range(400):
             try:
                 if call(self.base, "GET", "/ready")[0] == 200:
@@ -169,7 +171,7 @@ def main():
             status, _ = call(services.base, "POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "Ada <b>Lovelace</b>"})
             check("register answers 201", status == 201, status)
             link = link_in(wait_for_mail(services.maildir, email), "/auth/verify-email?token=")
-            check("the mail links to the server's own page", link.startswith(services.base + "/auth/verify-email?token="), link)
+            check("the mail links to the server's own page", link.startswith(services.link_base + "/auth/verify-email?token="), link)
             driver.get(link)
             check("the verification page has a button", driver.find_element(By.CSS_SELECTOR, "form button").text == "Confirm my email address")
             check("the stylesheet applies (CSP allows it)", driver.find_element(By.TAG_NAME, "main").value_of_css_property("max-width") == "448px")
