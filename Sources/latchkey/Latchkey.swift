@@ -1,6 +1,8 @@
 import ArgumentParser
 
-/// The Latchkey command line: `serve` runs the server, `migrate` applies database migrations, `users` manages accounts, `keys` signing keys, `audit` shows the audit log.
+/// The Latchkey command line: `serve` runs the server (the default), `migrate` applies database migrations, `cleanup`
+/// deletes what has expired, `users` manages accounts, `keys` signing keys, `audit` shows the audit log, and
+/// `bcrypt-time` measures a bcrypt cost.
 @main
 struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
