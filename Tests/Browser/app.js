@@ -1,4 +1,4 @@
-// A browser app on a second origin, in LATCHKEY_CORS_ORIGINS, using cookie mode as the README shows.
+// A browser app on a second origin, in LATCHKEY_CORS_ORIGINS, using cookie mode as docs/browsers.md shows.
 // The page's query names the server and the account; the results land in #log as JSON and in the title as "done".
 const query = new URLSearchParams(location.search);
 const server = query.get("server");

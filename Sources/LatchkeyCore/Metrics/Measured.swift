@@ -2,7 +2,7 @@ import Metrics
 
 /// The server's own metrics, for swift-metrics (`serve` bootstraps Prometheus; `GET /metrics` serves them). Each is made
 /// once, on first use after the bootstrap: a metric made per request would be a registry look-up under its lock every
-/// time. The README's "Operating" section says which to alert on.
+/// time. docs/operating.md ("Metrics and alerts") says which to alert on.
 enum Measured {
     static let loginsSucceeded = Counter(label: "latchkey_logins_total", dimensions: [("outcome", "succeeded")])
     /// Wrong password, unknown email, unverified or disabled account; a 429 is `latchkey_rate_limited_total`.
