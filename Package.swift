@@ -37,10 +37,17 @@ let package = Package(
     ],
     targets: [
         .target(name: "LatchkeyAPI", swiftSettings: swiftSettings),
+        // The access-token key ring that the server and LatchkeyVerifier share: the wire types and JWTKit only.
+        .target(
+            name: "LatchkeyKeyRing",
+            dependencies: ["LatchkeyAPI", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LatchkeyCore",
             dependencies: [
                 "LatchkeyAPI",
+                "LatchkeyKeyRing",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,9 +118,11 @@ let package = Package(
             name: "LatchkeyVerifier",
             dependencies: [
                 "LatchkeyAPI",
+                "LatchkeyKeyRing",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

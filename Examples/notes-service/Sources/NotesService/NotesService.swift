@@ -52,7 +52,9 @@ struct NotesService {
             configuration: .init(
                 address: .hostname(config.string(forKey: "notes.host", default: "127.0.0.1"), port: config.int(forKey: "notes.port", default: 8081)),
                 serverName: "notes-service"
-            )
+            ),
+            // The verifier keeps its copy of Latchkey's JWKS fresh while the app runs.
+            services: [verifier]
         )
         try await app.runService()
     }
