@@ -8,19 +8,28 @@ import Prometheus
 
 /// Builds the whole server from configuration: `serve` and the tests call this same function.
 ///
-/// Reads `ServerConfiguration`, `TrustedProxies`, `PageRenderer` and what `LatchkeyServices` reads (see their keys)
-/// under `latchkey.`. Opens the database and applies its migrations, and loads (or creates) the signing keys.
+/// Reads every setting (`LatchkeyConfiguration`) and assembles the services over the configured database. Before the
+/// server starts listening, on the database clients it serves with, pending migrations are applied and the signing
+/// keys are loaded (or created).
 public func buildApplication(
     reader: ConfigReader,
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     logger: Logger = Logger(label: "latchkey")
 ) async throws -> some ApplicationProtocol {
-    let config = reader.latchkey
-    let server = try ServerConfiguration(reader: config)
-    let services = try await LatchkeyServices.open(reader: config, databaseURL: server.databaseURL, logger: logger)
-    let router = try await buildRouter(reader: config, server: server, services: services, metrics: metrics)
+    try await buildApplication(configuration: LatchkeyConfiguration(reader: reader), metrics: metrics, logger: logger)
+}
+
+/// `buildApplication(reader:)` for a configuration already read.
+public func buildApplication(
+    configuration: LatchkeyConfiguration,
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    logger: Logger = Logger(label: "latchkey")
+) async throws -> some ApplicationProtocol {
+    let server = configuration.server
+    let services = try await LatchkeyServices.open(configuration: configuration, logger: logger)
+    let router = buildRouter(configuration: configuration, services: services, metrics: metrics)
     router.answerMethodNotAllowed()
-    let mail = services.mail
+    let mail = configuration.mail
     let transport: any MailTransport =
         switch mail.transport {
         case .log: LogMailTransport(logger: logger)
@@ -30,7 +39,7 @@ public func buildApplication(
 
     let requestHeaderTimeout = TimeAmount.seconds(Int64(server.requestHeaderTimeout))
     let idleTimeout = TimeAmount.seconds(Int64(server.idleTimeout))
-    return Application(
+    var app = Application(
         responder: MethodResponder(inner: router.buildResponder()),
         // A new handler for every connection (the argument is an autoclosure).
         server: .http1(
@@ -39,43 +48,46 @@ public func buildApplication(
             )
         ),
         configuration: .init(address: .hostname(server.address.host, port: server.address.port), serverName: "latchkey"),
+        // The database's own service (PostgreSQL's connection pool) first: the others, and the start below, use it.
         services: (services.databaseService.map { [$0] } ?? []) + [
             MailOutboxService(outbox: outbox, pollInterval: .milliseconds(mail.pollInterval), logger: logger),
             PeriodicService(name: "mail outbox depth", interval: .seconds(5), logger: logger) { try await outbox.measurePending() },
             PeriodicService(name: "cleanup", interval: .seconds(server.cleanupInterval), logger: logger) { [cleanup = services.cleanup] in
                 try await cleanup.run(logger: logger)
             },
-            PeriodicService(name: "signing key reload", interval: .seconds(services.tokens.keyReloadInterval), logger: logger) {
+            PeriodicService(name: "signing key reload", interval: .seconds(configuration.tokens.keyReloadInterval), logger: logger) {
                 [issuer = services.issuer] in
                 try await issuer.reload()
             },
         ],
         logger: logger
     )
+    app.beforeServerStarts { try await services.start() }
+    return app
 }
 
 /// The routes the server serves, behind its middleware; `buildApplication` adds the 405s for other methods on the same
-/// paths (`answerMethodNotAllowed`). Reads `TrustedProxies` and `PageRenderer`.
+/// paths (`answerMethodNotAllowed`).
 func buildRouter(
-    reader config: ConfigReader,
-    server: ServerConfiguration,
+    configuration: LatchkeyConfiguration,
     services: LatchkeyServices,
     metrics: PrometheusCollectorRegistry
-) async throws -> Router<AppRequestContext> {
-    let (accountService, sessionService, limiter, mail) = (services.accounts, services.sessions, services.limiter, services.mail)
+) -> Router<AppRequestContext> {
+    let (server, mail) = (configuration.server, configuration.mail)
+    let (accountService, sessionService, limiter) = (services.accounts, services.sessions, services.limiter)
     // HEAD of every GET route answers as the GET without its body (RFC 9110 §9.3.2).
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first. Metrics sit outside the error middleware, so they count the status the client got.
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ClientAddressMiddleware(trustedProxies: try TrustedProxies(reader: config)))
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: RequestLogMiddleware(maxBodySize: server.maxBodySize))
     router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: server.sendsHSTS(appURL: mail.appURL)))
     router.add(middleware: CORSAllowListMiddleware(allowedOrigins: server.allowedOrigins(appURL: mail.appURL)))
     router.add(middleware: ErrorMiddleware())
 
     let origins = OriginPolicy(appOrigins: server.allowedOrigins(appURL: mail.appURL), formOrigins: server.formOrigins(appURL: mail.appURL))
-    let cookie = RefreshCookie(enabled: server.refreshCookie, lifetime: services.tokens.refreshTokenTTL, origins: origins)
-    let pages = EmailLinkPagesController(accounts: accountService, limiter: limiter, pages: try await PageRenderer(reader: config), origins: origins)
+    let cookie = RefreshCookie(enabled: server.refreshCookie, lifetime: configuration.tokens.refreshTokenTTL, origins: origins)
+    let pages = EmailLinkPagesController(accounts: accountService, limiter: limiter, pages: configuration.pages, origins: origins)
 
     SystemController(database: services.database, issuer: services.issuer, metrics: metrics).addRoutes(to: router)
     pages.addAssets(to: router)
@@ -92,24 +104,8 @@ func buildRouter(
     return router
 }
 
-/// Reads every setting without opening anything: throws the first `ConfigurationError`.
-public func validateConfiguration(reader: ConfigReader) async throws {
-    let config = reader.latchkey
-    _ = try ServerConfiguration(reader: config)
-    _ = try TokenConfiguration(reader: config)
-    _ = try AccountConfiguration(reader: config)
-    _ = try MailConfiguration(reader: config)
-    _ = try RateLimitConfiguration(reader: config)
-    _ = try TrustedProxies(reader: config)
-    _ = try KeyEncryptionKey.configured(reader: config)
-    _ = try AuditLog.retention(reader: config)
-    _ = try await PageRenderer(reader: config)
-}
-
 /// Applies pending migrations to the configured database (what `latchkey migrate` does).
-public func migrateDatabase(reader: ConfigReader, logger: Logger) async throws {
-    let config = reader.latchkey
-    let server = try ServerConfiguration(reader: config)
-    let configuredKEK = try KeyEncryptionKey.configured(reader: config)
-    _ = try await DatabaseFactory.open(url: server.databaseURL, keyEncryptionKey: configuredKEK, logger: logger) { _, _ in }
+public func migrateDatabase(configuration: LatchkeyConfiguration, logger: Logger) async throws {
+    let opened = try DatabaseFactory.open(url: configuration.server.databaseURL, keyEncryptionKey: configuration.keyEncryptionKey, logger: logger)
+    try await opened.whileRunning { try await opened.migrate() }
 }

@@ -5,11 +5,8 @@ import Logging
 import ServiceLifecycle
 
 /// The domain services over the configured database, assembled in one place for the server (`buildApplication`) and
-/// for the commands, which call them directly.
-///
-/// Reads `TokenConfiguration`, `AccountConfiguration`, `MailConfiguration`, `KeyEncryptionKey`,
-/// `RateLimitConfiguration` and `AuditLog` (see their keys) and the database URL under `latchkey.`. Opens the database, applies its
-/// migrations and loads (or creates) the signing keys.
+/// for the commands, which call them directly. Nothing is read from the database until `start` (migrations, then the
+/// signing keys), which runs on the database clients they serve with.
 public struct LatchkeyServices: Sendable {
     public let database: any StorageBackend
     public let issuer: TokenIssuer
@@ -21,32 +18,22 @@ public struct LatchkeyServices: Sendable {
     public let cleanup: Cleanup
     public let audit: AuditLog
     let opened: OpenedDatabase
-    let tokens: TokenConfiguration
-    let mail: MailConfiguration
     let sealer: MailSealer
 
-    public static func open(reader config: ConfigReader, databaseURL: String, logger: Logger) async throws -> LatchkeyServices {
-        let tokens = try TokenConfiguration(reader: config)
-        let accounts = try AccountConfiguration(reader: config)
-        let mail = try MailConfiguration(reader: config)
-        let limits = try RateLimitConfiguration(reader: config)
-        let configuredKEK = try KeyEncryptionKey.configured(reader: config)
-        let (opened, issuer) = try await DatabaseFactory.open(url: databaseURL, keyEncryptionKey: configuredKEK, logger: logger) {
-            database,
-            keyEncryptionKey in
-            try await TokenIssuer.load(
-                configuration: tokens,
-                store: database.signingKeys,
-                sealer: SigningKeySealer(keyEncryptionKey: keyEncryptionKey)
-            )
-        }
+    public static func open(configuration: LatchkeyConfiguration, logger: Logger) async throws -> LatchkeyServices {
+        let (tokens, accounts, mail) = (configuration.tokens, configuration.accounts, configuration.mail)
+        let opened = try DatabaseFactory.open(url: configuration.server.databaseURL, keyEncryptionKey: configuration.keyEncryptionKey, logger: logger)
         let database = opened.database
-        issuer.reloadKeys(from: database.signingKeys)
+        let issuer = TokenIssuer(
+            configuration: tokens,
+            store: database.signingKeys,
+            sealer: SigningKeySealer(keyEncryptionKey: opened.keyEncryptionKey)
+        )
         let sealer = MailSealer(keyEncryptionKey: opened.keyEncryptionKey)
         let hasher = PasswordHasher(cost: accounts.bcryptCost)
-        let limiter = RateLimiter(store: database.rateLimits, configuration: limits)
+        let limiter = RateLimiter(store: database.rateLimits, configuration: configuration.limits)
         let sessions = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts, limiter: limiter)
-        let audit = AuditLog(store: database.audit, retention: try AuditLog.retention(reader: config))
+        let audit = AuditLog(store: database.audit, retention: configuration.auditRetention)
         return LatchkeyServices(
             database: database,
             issuer: issuer,
@@ -70,24 +57,24 @@ public struct LatchkeyServices: Sendable {
             cleanup: Cleanup(database: database, mailRetention: mail.retention, auditRetention: audit.retention),
             audit: audit,
             opened: opened,
-            tokens: tokens,
-            mail: mail,
             sealer: sealer
         )
+    }
+
+    /// Applies pending migrations, then loads the signing keys (creating one on first start). Runs while
+    /// `databaseService` does: before the server listens (`buildApplication`), or first thing in `whileConnected`.
+    public func start() async throws {
+        try await opened.migrate()
+        try await issuer.load()
     }
 
     /// What must run while the database is used (PostgreSQL's connection pool), as an application service.
     var databaseService: (any Service)? { opened.service }
 
-    /// Runs `body` with the database usable: for a command, which has no application to run its pool.
+    /// Runs `body` after `start`, with the database usable: for a command, which has no application to run its pool.
     public func whileConnected<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        guard let service = databaseService else { return try await body() }
-        return try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask {
-                try await service.run()
-                return nil
-            }
-            defer { group.cancelAll() }
+        try await opened.whileRunning {
+            try await start()
             return try await body()
         }
     }

@@ -4,32 +4,44 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// A database ready to serve, what must run while it does (PostgreSQL's connection pool), and the
-/// key-encryption key that seals the secrets it stores.
+/// The configured database, what must run while it is used (PostgreSQL's connection pool), and the key-encryption
+/// key that seals the secrets it stores.
 public struct OpenedDatabase: Sendable {
     public let database: any StorageBackend
     public let service: (any Service)?
     public let keyEncryptionKey: KeyEncryptionKey
+    /// Applies the pending migrations (`migrate`): SQLite's ran at open.
+    let pendingMigrations: (@Sendable () async throws -> Void)?
+
+    /// Applies pending migrations, on the clients the database serves with: while `service` runs.
+    public func migrate() async throws {
+        try await pendingMigrations?()
+    }
+
+    /// Runs `body` with `service` running: for a command, which has no application to run it.
+    public func whileRunning<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        guard let service else { return try await body() }
+        return try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask {
+                try await service.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
 }
 
 /// Opens the backend named by `LATCHKEY_DATABASE_URL`: `sqlite://PATH` (`sqlite://:memory:` too) or
 /// `postgres://user:password@host:port/database[?sslmode=require]`.
 public enum DatabaseFactory {
-    /// Opens the database, applies pending migrations, settles the key-encryption key (see `keyEncryptionKey`),
-    /// and runs `prepare` (start-up work such as loading the signing keys) before anything serves.
-    public static func open<Prepared: Sendable>(
-        url: String,
-        keyEncryptionKey configured: KeyEncryptionKey?,
-        logger: Logger,
-        prepare: @escaping @Sendable (any StorageBackend, KeyEncryptionKey) async throws -> Prepared
-    ) async throws -> (OpenedDatabase, Prepared) {
+    /// Opens the database and settles the key-encryption key (see `sqliteKeyEncryptionKey`). SQLite is migrated here;
+    /// PostgreSQL by `OpenedDatabase.migrate`, once its pool runs: start-up uses the pool the server serves with.
+    public static func open(url: String, keyEncryptionKey configured: KeyEncryptionKey?, logger: Logger) throws -> OpenedDatabase {
         if url.hasPrefix("sqlite:") {
             let database = try openSQLite(url: url)
             let keyEncryptionKey = try configured ?? sqliteKeyEncryptionKey(url: url)
-            return (
-                OpenedDatabase(database: database, service: nil, keyEncryptionKey: keyEncryptionKey),
-                try await prepare(database, keyEncryptionKey)
-            )
+            return OpenedDatabase(database: database, service: nil, keyEncryptionKey: keyEncryptionKey, pendingMigrations: nil)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             let configuration = try PostgresBackend.configuration(url: url)
@@ -40,15 +52,10 @@ public enum DatabaseFactory {
                         + "must be set for PostgreSQL; `openssl rand -base64 32` makes one."
                 )
             }
-            // Start-up uses its own short-lived pool: the serving pool only runs once the app's services do.
-            let setupClient = PostgresClient(configuration: configuration, backgroundLogger: logger)
-            let prepared = try await withThrowingTaskGroup(of: Prepared?.self) { group in
-                group.addTask {
-                    await setupClient.run()
-                    return nil
-                }
-                defer { group.cancelAll() }
-                let database = PostgresBackend(client: setupClient, logger: logger)
+            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            PostgresExecutor.connectionsMax.record(configuration.options.maximumConnections)
+            let database = PostgresBackend(client: client, logger: logger)
+            return OpenedDatabase(database: database, service: client, keyEncryptionKey: keyEncryptionKey) {
                 do {
                     try await database.migrate()
                 } catch {
@@ -56,14 +63,7 @@ public enum DatabaseFactory {
                         "LATCHKEY_DATABASE_URL: cannot migrate the PostgreSQL database at \(redacted(url)) (\(String(reflecting: error)))."
                     )
                 }
-                return try await prepare(database, keyEncryptionKey)
             }
-            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-            PostgresExecutor.connectionsMax.record(configuration.options.maximumConnections)
-            return (
-                OpenedDatabase(database: PostgresBackend(client: client, logger: logger), service: client, keyEncryptionKey: keyEncryptionKey),
-                prepared
-            )
         }
         throw ConfigurationError("LATCHKEY_DATABASE_URL must start with sqlite:// or postgres://, not '\(redacted(url))'.")
     }

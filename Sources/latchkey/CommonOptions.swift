@@ -25,20 +25,14 @@ struct CommonOptions: ParsableArguments {
         ])
     }
 
-    /// Builds the configuration, sets up logging and runs `body`; a bad setting ends the process with one
-    /// sentence naming the variable and exit code 78 (EX_CONFIG) instead of a stack of errors.
-    /// `validatingAll`: every command checks all of the configuration, so a bad setting shows before it matters; `serve`
-    /// leaves it to `buildApplication`, which reads every setting anyway.
-    func reportingConfigurationErrors(
-        validatingAll: Bool = true,
-        _ body: (ConfigReader, ServerConfiguration) async throws -> Void
-    ) async throws {
+    /// Reads the whole configuration, sets up logging and runs `body`; a bad setting ends the process with one
+    /// sentence naming the variable and exit code 78 (EX_CONFIG) instead of a stack of errors. Every command reads all
+    /// of it, so a bad setting shows before it matters.
+    func reportingConfigurationErrors(_ body: (LatchkeyConfiguration) async throws -> Void) async throws {
         do {
-            let reader = try await configReader()
-            let server = try ServerConfiguration(reader: reader.latchkey)
-            if validatingAll { try await validateConfiguration(reader: reader) }
-            LoggingSystem.bootstrap(level: server.logLevel, format: server.logFormat)
-            try await body(reader, server)
+            let configuration = try await LatchkeyConfiguration(reader: try await configReader())
+            LoggingSystem.bootstrap(level: configuration.server.logLevel, format: configuration.server.logFormat)
+            try await body(configuration)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("latchkey: configuration error: \(error)\n".utf8))
             throw ExitCode(78)
@@ -49,12 +43,8 @@ struct CommonOptions: ParsableArguments {
     /// refused action (an `AuthError`: no such user, a taken email, a bad value) ends the process with its message on
     /// stderr and exit code 1.
     func withServices(_ body: @escaping @Sendable (LatchkeyServices) async throws -> Void) async throws {
-        try await reportingConfigurationErrors { reader, server in
-            let services = try await LatchkeyServices.open(
-                reader: reader.latchkey,
-                databaseURL: server.databaseURL,
-                logger: Logger(label: "latchkey")
-            )
+        try await reportingConfigurationErrors { configuration in
+            let services = try await LatchkeyServices.open(configuration: configuration, logger: Logger(label: "latchkey"))
             try await refusing { try await services.whileConnected { try await body(services) } }
         }
     }

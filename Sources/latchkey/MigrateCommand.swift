@@ -8,9 +8,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await options.reportingConfigurationErrors { reader, _ in
+        try await options.reportingConfigurationErrors { configuration in
             let logger = Logger(label: "latchkey")
-            try await migrateDatabase(reader: reader, logger: logger)
+            try await migrateDatabase(configuration: configuration, logger: logger)
             logger.info("migrations applied")
         }
     }

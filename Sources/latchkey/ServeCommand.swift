@@ -13,10 +13,10 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await options.reportingConfigurationErrors(validatingAll: false) { reader, _ in
+        try await options.reportingConfigurationErrors { configuration in
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            let app = try await buildApplication(reader: reader, metrics: registry, logger: Logger(label: "latchkey"))
+            let app = try await buildApplication(configuration: configuration, metrics: registry, logger: Logger(label: "latchkey"))
             try await app.runService()
         }
     }

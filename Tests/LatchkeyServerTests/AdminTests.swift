@@ -132,7 +132,7 @@ import Testing
 extension TestApp {
     /// Makes an account an admin, its email verified, with the services the `users promote` command uses.
     func promote(_ email: String) async throws {
-        let services = try await LatchkeyServices.open(reader: reader.latchkey, databaseURL: database.url, logger: Logger(label: "test"))
+        let services = try await LatchkeyServices.open(configuration: LatchkeyConfiguration(reader: reader), logger: Logger(label: "test"))
         try await services.whileConnected {
             let account = try #require(try await services.accounts.account(email: email))
             _ = try await services.admin.update(

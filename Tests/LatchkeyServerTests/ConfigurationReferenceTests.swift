@@ -34,7 +34,7 @@ import Testing
     /// depends on other settings).
     static func variablesTheCodeReads() async throws -> [String: String?] {
         let recorder = Recorder()
-        try await validateConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:]), accessReporter: recorder))
+        _ = try await LatchkeyConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:]), accessReporter: recorder))
         return recorder.read.withLock { $0 }
     }
 

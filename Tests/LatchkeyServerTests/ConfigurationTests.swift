@@ -92,7 +92,8 @@ import Testing
         let otherKEK = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let thief = TestApp(["LATCHKEY_KEY_ENCRYPTION_KEY": otherKEK], database: first.database)
         await #expect {
-            try await thief.build()
+            // Start-up (before the server listens) loads the keys.
+            try await thief.run { _ in }
         } throws: { error in
             "\(error)".contains("does not open with this key-encryption key")
         }
@@ -106,7 +107,7 @@ import Testing
         defer { for suffix in ["", ".kek", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
         let stolen = TestApp(["LATCHKEY_DATABASE_URL": "sqlite://\(copy)"])
         await #expect {
-            try await stolen.build()
+            try await stolen.run { _ in }
         } throws: { error in
             "\(error)".contains("does not open with this key-encryption key")
         }

@@ -16,7 +16,7 @@ import Testing
     /// The services a `latchkey keys …` command uses, on the app's database, with extra settings.
     static func command(_ app: TestApp, _ settings: [String: String] = [:]) async throws -> LatchkeyServices {
         let reader = TestApp(app.environment.merging(settings) { $1 }, database: app.database).reader
-        return try await LatchkeyServices.open(reader: reader.latchkey, databaseURL: app.database.url, logger: logger)
+        return try await LatchkeyServices.open(configuration: LatchkeyConfiguration(reader: reader), logger: logger)
     }
 
     static func kid(of token: String) throws -> String {

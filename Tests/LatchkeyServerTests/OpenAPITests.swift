@@ -17,10 +17,9 @@ import Testing
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         let described = Set(paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
 
-        let config = app.reader.latchkey
-        let server = try ServerConfiguration(reader: config)
-        let services = try await LatchkeyServices.open(reader: config, databaseURL: server.databaseURL, logger: Logger(label: "openapi-test"))
-        let router = try await buildRouter(reader: config, server: server, services: services, metrics: .init())
+        let configuration = try await LatchkeyConfiguration(reader: app.reader)
+        let services = try await LatchkeyServices.open(configuration: configuration, logger: Logger(label: "openapi-test"))
+        let router = buildRouter(configuration: configuration, services: services, metrics: .init())
         var served = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \(Self.openAPIPath($0.path.description))" })
         // `.autoGenerateHeadEndpoints`: HEAD of every GET route (RFC 9110).
         served.formUnion(served.filter { $0.hasPrefix("get ") }.map { "head " + $0.dropFirst("get ".count) })

@@ -61,7 +61,7 @@ extension StoreConformanceTests {
             _ = try await store.signingKeys.signingKeys(algorithm: .eddsa) { (clear, .standIn()) }
             let sealer = SigningKeySealer(keyEncryptionKey: .ephemeral())
             let configuration = TokenConfiguration()
-            let issuer = try await TokenIssuer.load(configuration: configuration, store: store.signingKeys, sealer: sealer)
+            let issuer = try await Self.loadedIssuer(configuration, store.signingKeys, sealer)
             let stored = try await store.signingKeys.signingKeys(algorithm: .eddsa) { throw MakeKeyCalled() }
             #expect(stored.count == 1 && stored[0].kid == clear.kid)
             #expect(stored[0].privateKey.hasPrefix("sealed:v1:") && !stored[0].privateKey.contains(clear.privateKey))
@@ -69,14 +69,26 @@ extension StoreConformanceTests {
 
             let user = User.make(now: now)
             let token = try await issuer.issue(for: user, sessionID: UUID(), now: now)
-            let reloaded = try await TokenIssuer.load(configuration: configuration, store: store.signingKeys, sealer: sealer)
+            let reloaded = try await Self.loadedIssuer(configuration, store.signingKeys, sealer)
             #expect(try await reloaded.verify(token, now: now).userID == user.id)
 
             let otherKEK = SigningKeySealer(keyEncryptionKey: .ephemeral())
             await #expect(throws: ConfigurationError.self) {
-                _ = try await TokenIssuer.load(configuration: configuration, store: store.signingKeys, sealer: otherKEK)
+                _ = try await Self.loadedIssuer(configuration, store.signingKeys, otherKEK)
             }
         }
+    }
+}
+
+extension StoreConformanceTests {
+    static func loadedIssuer(
+        _ configuration: TokenConfiguration,
+        _ store: any SigningKeyStore,
+        _ sealer: SigningKeySealer
+    ) async throws -> TokenIssuer {
+        let issuer = TokenIssuer(configuration: configuration, store: store, sealer: sealer)
+        try await issuer.load()
+        return issuer
     }
 }
 

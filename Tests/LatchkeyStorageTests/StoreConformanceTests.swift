@@ -20,7 +20,7 @@ extension StoreConformanceTests {
     @Test(.enabled(if: Backend.available.contains(.postgres)))
     func pingThrowsWhenPostgresDoesNotAnswer() async throws {
         let url = TestDatabase().url
-        let (opened, _) = try await DatabaseFactory.open(url: url, keyEncryptionKey: .ephemeral(), logger: TestStore.logger) { _, _ in }
+        let opened = try DatabaseFactory.open(url: url, keyEncryptionKey: .ephemeral(), logger: TestStore.logger)
         let service = try #require(opened.service)
         let pool = Task { try await service.run() }
         defer { pool.cancel() }

@@ -39,10 +39,11 @@ struct TestStore: Sendable {
 
     /// Opens `files` (again: migrations that have not run yet are applied) and runs `body` on it.
     static func with(_ files: TestDatabase, _ body: (TestStore) async throws -> Void) async throws {
-        let (opened, _) = try await DatabaseFactory.open(url: files.url, keyEncryptionKey: .ephemeral(), logger: logger) { _, _ in }
+        let opened = try DatabaseFactory.open(url: files.url, keyEncryptionKey: .ephemeral(), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let service = opened.service { group.addTask { try await service.run() } }
             defer { group.cancelAll() }
+            try await opened.migrate()
             try await body(TestStore(database: opened.database, files: files))
         }
     }

@@ -13,10 +13,10 @@ import Testing
         let key = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let jwks = #"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"\#(key)","kid":"k1","alg":"EdDSA","use":"sig"}]}"#
-        let fetches = Mutex(0)
+        let fetches = Mutex<[ContinuousClock.Instant]>([])
         let router = Router()
         router.get(".well-known/jwks.json") { _, _ -> Response in
-            fetches.withLock { $0 += 1 }
+            fetches.withLock { $0.append(.now) }
             let headers: HTTPFields = [.contentType: "application/json", .cacheControl: "public, max-age=10"]
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: jwks)))
         }
@@ -25,13 +25,14 @@ import Testing
             let verifier = AccessTokenVerifier(configuration: .init(serverURL: URL(string: "http://127.0.0.1:\(port)")!))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await verifier.run() }
-                try await Task.sleep(for: .seconds(2))
-                #expect(fetches.withLock { $0 } == 1, "one fetch at start")
-                // 80% of the 10 s max-age.
-                try await Task.sleep(for: .seconds(7))
-                #expect(fetches.withLock { $0 } == 2, "a second fetch before the set runs out")
+                let deadline = ContinuousClock.now + .seconds(30)
+                while fetches.withLock({ $0.count }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
                 group.cancelAll()
             }
+            let times = fetches.withLock { $0 }
+            #expect(times.count == 2, "one fetch at start, a second before the set runs out")
+            // At 80% of the 10 s max-age: not sooner (a sleep is never shorter), and well before a minute.
+            if times.count == 2 { #expect(times[1] - times[0] >= .seconds(7.5) && times[1] - times[0] < .seconds(20)) }
         }
     }
 }

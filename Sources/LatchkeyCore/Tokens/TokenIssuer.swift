@@ -3,7 +3,6 @@ import Foundation
 import JWTKit
 import LatchkeyAPI
 import LatchkeyKeyRing
-import Synchronization
 
 /// The server's access tokens: keys read from the database into the key ring that checks tokens
 /// (`AccessTokenKeyRing`, shared with LatchkeyVerifier), `AccessTokenSigner` to sign with them, and the JWKS.
@@ -17,7 +16,7 @@ public final class TokenIssuer: Sendable {
     public let ring: AccessTokenKeyRing
     /// Signs with the ring's newest active key.
     public let signer: AccessTokenSigner
-    private let source: Mutex<KeySource?>
+    private let source: KeySource
     /// A flood of made-up `kid`s costs at most one database read per interval.
     public static let unknownKidReloadInterval = Duration.seconds(5)
 
@@ -27,16 +26,27 @@ public final class TokenIssuer: Sendable {
         var sealer: SigningKeySealer
     }
 
-    /// Loads the signing keys of the configured algorithm from `store`, generating and storing one if there is none.
-    /// Private keys rest sealed under the KEK; keys stored in the clear by an earlier version are sealed now.
-    public static func load(
-        configuration: TokenConfiguration,
-        store: any SigningKeyStore,
-        sealer: SigningKeySealer,
-        now: Date = Date()
-    ) async throws -> TokenIssuer {
+    /// An issuer with no keys yet: `load` reads them.
+    public init(configuration: TokenConfiguration, store: any SigningKeyStore, sealer: SigningKeySealer) {
+        self.configuration = configuration
+        self.source = KeySource(store: store, sealer: sealer)
+        self.ring = AccessTokenKeyRing(
+            rules: .init(
+                algorithms: [configuration.algorithm.rawValue],
+                issuer: configuration.issuer,
+                audience: configuration.audience,
+                maxLifetime: configuration.accessTokenTTL
+            ),
+            unknownKidInterval: Self.unknownKidReloadInterval
+        )
+        self.signer = AccessTokenSigner(ring: ring)
+    }
+
+    /// Loads the signing keys of the configured algorithm, generating and storing one if there is none. Private keys
+    /// rest sealed under the KEK; keys stored in the clear by an earlier version are sealed now.
+    public func load(now: Date = Date()) async throws {
         let started = ContinuousClock.now
-        if configuration.algorithm == .hs256 {
+        guard configuration.algorithm != .hs256 else {
             guard let secret = configuration.hmacSecret else { throw AuthError(.internalError, "HS256 needs a secret") }
             // The kid names the secret without revealing it, so a changed secret gets a new kid.
             let kid = Base64URL.encode(Data(SHA256.hash(data: Data(secret.utf8))).prefix(12))
@@ -48,37 +58,14 @@ public final class TokenIssuer: Sendable {
                 activations: [kid: .distantPast],
                 published: JWKS(keys: [])
             )
-            return TokenIssuer(configuration: configuration, source: nil, keys: keys, readSince: started)
+            return ring.replace(with: keys, readSince: started)
         }
-        let algorithm = configuration.algorithm
-        let source = KeySource(store: store, sealer: sealer)
-        _ = try await store.signingKeys(algorithm: algorithm) {
+        let (algorithm, sealer) = (configuration.algorithm, source.sealer)
+        _ = try await source.store.signingKeys(algorithm: algorithm) {
             let key = try sealer.seal(SigningKey.generate(algorithm, now: now))
             return (key, SigningKeyService.rotatedIn(key, by: .serverStart))
         }
-        let keys = try await Self.keys(from: source, algorithm: algorithm)
-        return TokenIssuer(configuration: configuration, source: source, keys: keys, readSince: started)
-    }
-
-    private init(configuration: TokenConfiguration, source: KeySource?, keys: AccessTokenKeyRing.Keys, readSince: ContinuousClock.Instant) {
-        self.configuration = configuration
-        self.source = Mutex(source)
-        self.ring = AccessTokenKeyRing(
-            rules: .init(
-                algorithms: [configuration.algorithm.rawValue],
-                issuer: configuration.issuer,
-                audience: configuration.audience,
-                maxLifetime: configuration.accessTokenTTL
-            ),
-            unknownKidInterval: Self.unknownKidReloadInterval
-        )
-        self.signer = AccessTokenSigner(ring: ring)
-        ring.replace(with: keys, readSince: readSince)
-    }
-
-    /// Later reloads read `store`: start-up may load the keys through a pool that does not outlive it (PostgreSQL).
-    public func reloadKeys(from store: any SigningKeyStore) {
-        source.withLock { $0?.store = store }
+        ring.replace(with: try await Self.keys(from: source, algorithm: algorithm), readSince: started)
     }
 
     private static func keys(from source: KeySource, algorithm: SigningAlgorithm) async throws -> AccessTokenKeyRing.Keys {
@@ -112,7 +99,7 @@ public final class TokenIssuer: Sendable {
 
     /// Reads the key set again; a retired key's tokens are refused from then on.
     public func reload(_ trigger: ReloadTrigger = .interval) async throws {
-        guard let source = source.withLock({ $0 }) else { return }
+        guard configuration.algorithm != .hs256 else { return }
         let started = ContinuousClock.now
         do {
             ring.replace(with: try await Self.keys(from: source, algorithm: configuration.algorithm), readSince: started)
