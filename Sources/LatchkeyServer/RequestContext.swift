@@ -17,17 +17,18 @@ public struct AppRequestContext: ClientAddressContext {
         clientIP = source.channel.remoteAddress?.ipAddress
         maxUploadSize = 64 * 1024
     }
-
-    public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
-    public var responseEncoder: JSONEncoder { WireFormat.encoder }
 }
 
-/// A context that knows the client's address (`AppRequestContext.clientIP`, copied into the child contexts).
-public protocol ClientAddressContext: RequestContext {
+/// A context that knows the client's address (`AppRequestContext.clientIP`, copied into the child contexts), and reads
+/// and writes JSON as the contract says.
+public protocol ClientAddressContext: RequestContext where Decoder == JSONBodyDecoder, Encoder == JSONEncoder {
     var clientIP: String? { get }
 }
 
 extension ClientAddressContext {
+    public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
+    public var responseEncoder: JSONEncoder { WireFormat.encoder }
+
     /// Who sent the request and from where, as the sessions it opens and the audit log keep it; `actor` is the
     /// administrator acting on another account.
     func client(_ request: Request, actor: UUID? = nil) -> ClientInfo {
@@ -35,28 +36,27 @@ extension ClientAddressContext {
     }
 }
 
-/// The context of protected routes: it exists only with a verified identity, so handlers never check.
-public struct AuthenticatedContext: ChildRequestContext, ClientAddressContext {
-    public var coreContext: CoreRequestContextStorage
-    public let identity: Identity
-    public var maxUploadSize: Int
-    public var clientIP: String?
-
-    public init(context: AppRequestContext) throws {
-        guard let identity = context.identity else { throw AuthError.tokenMissing }
-        self.coreContext = context.coreContext
-        self.identity = identity
-        self.maxUploadSize = context.maxUploadSize
-        self.clientIP = context.clientIP
-    }
-
-    public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
-    public var responseEncoder: JSONEncoder { WireFormat.encoder }
+/// Who may use the routes of an `IdentifiedContext`.
+public protocol Admission: Sendable {
+    /// Throws the refusal for an identity that may not.
+    static func admit(_ identity: Identity) throws
 }
 
-/// The context of `/admin` routes: it exists only for an access token of an active account whose role is `admin`
-/// (read from the database, so a demotion takes effect at once).
-public struct AdminContext: ChildRequestContext, ClientAddressContext {
+/// Any account with a live session.
+public enum AnyAccount: Admission {
+    public static func admit(_ identity: Identity) throws {}
+}
+
+/// Active accounts whose role is `admin`, read from the database (so a demotion takes effect at once).
+public enum Administrators: Admission {
+    public static func admit(_ identity: Identity) throws {
+        guard identity.user.role == .admin else { throw AuthError(.forbidden, "This route is for administrators") }
+    }
+}
+
+/// The context of the routes behind `BearerAuthenticator`: it exists only with a verified identity that `Admitted`
+/// lets in, so handlers never check.
+public struct IdentifiedContext<Admitted: Admission>: ChildRequestContext, ClientAddressContext {
     public var coreContext: CoreRequestContextStorage
     public let identity: Identity
     public var maxUploadSize: Int
@@ -64,16 +64,20 @@ public struct AdminContext: ChildRequestContext, ClientAddressContext {
 
     public init(context: AppRequestContext) throws {
         guard let identity = context.identity else { throw AuthError.tokenMissing }
-        guard identity.user.role == .admin else { throw AuthError(.forbidden, "This route is for administrators") }
+        try Admitted.admit(identity)
         self.coreContext = context.coreContext
         self.identity = identity
         self.maxUploadSize = context.maxUploadSize
         self.clientIP = context.clientIP
     }
+}
 
-    public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
-    public var responseEncoder: JSONEncoder { WireFormat.encoder }
+/// The context of the account's own protected routes.
+public typealias AuthenticatedContext = IdentifiedContext<AnyAccount>
+/// The context of `/admin` routes.
+public typealias AdminContext = IdentifiedContext<Administrators>
 
+extension IdentifiedContext where Admitted == Administrators {
     /// The request as the admin's own: the audit log names the admin as the actor.
     func actingClient(_ request: Request) -> ClientInfo {
         client(request, actor: identity.userID)

@@ -30,6 +30,21 @@ import Testing
         }
     }
 
+    /// Where the OpenAPI document names a variable with its default (`LATCHKEY_NAME (default V)` or
+    /// `LATCHKEY_NAME, default V`), the default is the code's.
+    @Test func theOpenAPIDocumentStatesTheCodesDefaults() async throws {
+        let read = try await Self.variablesTheCodeReads()
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appending(path: "Sources/LatchkeyServer/Resources/openapi.json"), encoding: .utf8)
+        let stated = document.matches(of: /(LATCHKEY_[A-Z_]+)(?:,| \() ?default ([^ ),;]+)/).map { (String($0.1), String($0.2)) }
+        #expect(stated.count >= 10)
+        for (variable, listed) in stated {
+            #expect(read.keys.contains(variable), "\(variable) is not read by the code")
+            guard let codeDefault = read[variable] ?? nil else { continue }
+            #expect(Self.same(listed, codeDefault), "openapi.json: \(variable) defaults to \(codeDefault), not \(listed)")
+        }
+    }
+
     /// Each variable read with an empty configuration, and the default the code reported for it (nil: none, or one that
     /// depends on other settings).
     static func variablesTheCodeReads() async throws -> [String: String?] {

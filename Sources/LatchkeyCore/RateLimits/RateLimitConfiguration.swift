@@ -2,9 +2,9 @@ import Configuration
 
 /// The abuse limits. A rate is `N/DURATION` or `off`.
 ///
-/// Keys (under `latchkey.`): `login.freeFailures` (5, or `off` for no account throttle), `login.delay` (30s),
-/// `login.maxDelay` (15m), `rateLimit.login` (30/1m), `rateLimit.register` (30/5m), `rateLimit.email` (10/5m),
-/// `rateLimit.token` (30/5m), `rateLimit.refresh` (600/5m), `mail.perRecipient` (3/1h).
+/// Keys (under `latchkey.`; defaults in docs/configuration.md, held to the code by a test): `login.freeFailures` (or
+/// `off` for no account throttle), `login.delay`, `login.maxDelay`, `rateLimit.login`, `rateLimit.register`,
+/// `rateLimit.email`, `rateLimit.token`, `rateLimit.refresh`, `mail.perRecipient`.
 public struct RateLimitConfiguration: Sendable {
     public var loginThrottle: LoginThrottle?
     public var perIP: [RateLimiter.Budget: Rate]

@@ -8,7 +8,7 @@ import Mustache
 /// by `HTMLEscaping`, which each template asks for with `{{% CONTENT_TYPE: HTML}}`) and serves their one stylesheet.
 /// An operator replaces any template, or the stylesheet `latchkey.css`, with a file of the same name in `templatesDir`.
 ///
-/// Keys (under `latchkey.`): `templatesDir`, `productName` (default Latchkey).
+/// Keys (under `latchkey.`): `templatesDir`, `productName`.
 struct PageRenderer: Sendable {
     /// The contract's policy for pages: the stylesheet from here, forms posting here, nothing else.
     static let contentSecurityPolicy =
