@@ -37,6 +37,7 @@ public func buildApplication(
         }
     let outbox = MailOutbox(store: services.database.outbox, transport: transport, configuration: mail, sealer: services.sealer, logger: logger)
 
+    let (started, tokens) = (services.started, configuration.tokens)
     let requestHeaderTimeout = TimeAmount.seconds(Int64(server.requestHeaderTimeout))
     let idleTimeout = TimeAmount.seconds(Int64(server.idleTimeout))
     var app = Application(
@@ -49,13 +50,17 @@ public func buildApplication(
         ),
         configuration: .init(address: .hostname(server.address.host, port: server.address.port), serverName: "latchkey"),
         // The database's own service (PostgreSQL's connection pool) first: the others, and the start below, use it.
+        // Those that use the database wait for the start (`started`).
         services: (services.databaseService.map { [$0] } ?? []) + [
-            MailOutboxService(outbox: outbox, pollInterval: .milliseconds(mail.pollInterval), logger: logger),
-            PeriodicService(name: "mail outbox depth", interval: .seconds(5), logger: logger) { try await outbox.measurePending() },
-            PeriodicService(name: "cleanup", interval: .seconds(server.cleanupInterval), logger: logger) { [cleanup = services.cleanup] in
+            MailOutboxService(outbox: outbox, pollInterval: .milliseconds(mail.pollInterval), started: started, logger: logger),
+            PeriodicService(name: "mail outbox depth", interval: .seconds(5), started: started, logger: logger) {
+                try await outbox.measurePending()
+            },
+            PeriodicService(name: "cleanup", interval: .seconds(server.cleanupInterval), started: started, logger: logger) {
+                [cleanup = services.cleanup] in
                 try await cleanup.run(logger: logger)
             },
-            PeriodicService(name: "signing key reload", interval: .seconds(configuration.tokens.keyReloadInterval), logger: logger) {
+            PeriodicService(name: "signing key reload", interval: .seconds(tokens.keyReloadInterval), started: started, logger: logger) {
                 [issuer = services.issuer] in
                 try await issuer.reload()
             },

@@ -3,6 +3,7 @@ import LatchkeyCore
 import LatchkeyStorage
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The domain services over the configured database, assembled in one place for the server (`buildApplication`) and
 /// for the commands, which call them directly. Nothing is read from the database until `start` (migrations, then the
@@ -19,6 +20,8 @@ public struct LatchkeyServices: Sendable {
     public let audit: AuditLog
     let opened: OpenedDatabase
     let sealer: MailSealer
+    /// Opened by `start`: the application's services that use the database wait for it.
+    let started = StartGate()
 
     public static func open(configuration: LatchkeyConfiguration, logger: Logger) async throws -> LatchkeyServices {
         let (tokens, accounts, mail) = (configuration.tokens, configuration.accounts, configuration.mail)
@@ -66,6 +69,7 @@ public struct LatchkeyServices: Sendable {
     public func start() async throws {
         try await opened.migrate()
         try await issuer.load()
+        started.open()
     }
 
     /// What must run while the database is used (PostgreSQL's connection pool), as an application service.
@@ -76,6 +80,23 @@ public struct LatchkeyServices: Sendable {
         try await opened.whileRunning {
             try await start()
             return try await body()
+        }
+    }
+}
+
+/// Whether start-up (migrations, then the signing keys) has finished. The application's services start together with
+/// the database pool, and those that use the database wait for it: a fresh PostgreSQL has no tables before it.
+final class StartGate: Sendable {
+    private let isOpen = Atomic<Bool>(false)
+
+    func open() {
+        isOpen.store(true, ordering: .releasing)
+    }
+
+    /// Returns once the gate is open, or when the task is cancelled or shut down.
+    func wait() async {
+        while !isOpen.load(ordering: .acquiring), !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 }

@@ -28,6 +28,21 @@ import FoundationNetworking
         #expect(try await server.waitForExit() == 0)
     }
 
+    /// A service that fails (here the HTTP server: its port is taken) stops the others, which are cancelled rather than
+    /// shut down gracefully, and the process exits instead of looping.
+    @Test func aPortInUseEndsTheProcess() async throws {
+        let first = try Server()
+        defer { first.terminate() }
+        try await first.waitUntilHealthy()
+        let second = try Server(port: first.port)
+        for _ in 0..<150 where second.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        let ended = !second.process.isRunning
+        if !ended { kill(second.process.processIdentifier, SIGKILL) }
+        second.process.waitUntilExit()
+        #expect(ended, "still running 15 s after its port was refused")
+        #expect(second.process.terminationStatus != 0)
+    }
+
     @Test func badConfigurationStopsStartupWithOneSentence() async throws {
         let server = try Server(["LATCHKEY_BCRYPT_COST": "3"])
         #expect(try await server.waitForExit() == 78)

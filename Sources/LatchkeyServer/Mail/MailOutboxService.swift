@@ -8,13 +8,16 @@ import ServiceLifecycle
 struct MailOutboxService: Service {
     let outbox: MailOutbox
     let pollInterval: Duration
+    let started: StartGate
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        await started.wait()
+        // Cancelled, not shut down gracefully, when another service fails: then its sleep no longer waits.
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 // Keep going while there is a backlog.
-                while try await outbox.deliverDue() > 0, !Task.isShuttingDownGracefully {}
+                while try await outbox.deliverDue() > 0, !Task.isShuttingDownGracefully, !Task.isCancelled {}
             } catch {
                 logger.error("outbox pass failed", metadata: ["error": "\(String(describing: error))"])
             }

@@ -8,10 +8,13 @@ struct PeriodicService: Service {
     /// What the log says failed: "cleanup", "signing key reload".
     let name: String
     let interval: Duration
+    /// Start-up, which the work waits for.
+    let started: StartGate
     let logger: Logger
     let work: @Sendable () async throws -> Void
 
     func run() async throws {
+        await started.wait()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
