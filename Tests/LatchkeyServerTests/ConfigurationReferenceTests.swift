@@ -30,18 +30,18 @@ import Testing
         }
     }
 
-    /// Where the OpenAPI document names a variable with its default (`LATCHKEY_NAME (default V)` or
-    /// `LATCHKEY_NAME, default V`), the default is the code's.
-    @Test func theOpenAPIDocumentStatesTheCodesDefaults() async throws {
+    /// Where the OpenAPI document, the README or a page of `docs/` names a variable with its default
+    /// (`LATCHKEY_NAME (default V)` or `LATCHKEY_NAME, default V`), the default is the code's.
+    @Test(arguments: ["Sources/LatchkeyServer/Resources/openapi.json", "README.md", "docs/operating.md", "docs/libraries.md", "docs/browsers.md"])
+    func statedDefaultsAreTheCodes(_ path: String) async throws {
         let read = try await Self.variablesTheCodeReads()
         let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let document = try String(contentsOf: root.appending(path: "Sources/LatchkeyServer/Resources/openapi.json"), encoding: .utf8)
-        let stated = document.matches(of: /(LATCHKEY_[A-Z_]+)(?:,| \() ?default ([^ ),;]+)/).map { (String($0.1), String($0.2)) }
-        #expect(stated.count >= 10)
+        let text = try String(contentsOf: root.appending(path: path), encoding: .utf8)
+        let stated = text.matches(of: /(LATCHKEY_[A-Z_]+)`?(?:,| \() ?default ([^ ),;`]+)/).map { (String($0.1), String($0.2)) }
         for (variable, listed) in stated {
-            #expect(read.keys.contains(variable), "\(variable) is not read by the code")
+            #expect(read.keys.contains(variable), "\(path): \(variable) is not read by the code")
             guard let codeDefault = read[variable] ?? nil else { continue }
-            #expect(Self.same(listed, codeDefault), "openapi.json: \(variable) defaults to \(codeDefault), not \(listed)")
+            #expect(Self.same(listed, codeDefault), "\(path): \(variable) defaults to \(codeDefault), not \(listed)")
         }
     }
 
