@@ -50,6 +50,7 @@ let package = Package(
                 "LatchkeyKeyRing",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -176,7 +177,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LatchkeyCoreTests",
-            dependencies: ["LatchkeyCore", "LatchkeyAPI", .product(name: "Configuration", package: "swift-configuration")],
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyAPI",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
