@@ -51,25 +51,30 @@ SCHEMAS = {
                              description="The stored form: trimmed, lower-cased, Unicode NFC, the domain IDNA-encoded (u@bücher.example is u@xn--bcher-kva.example)."),
                 name=string(), role=string(enum=["user", "admin"]), emailVerified={"type": "boolean"},
                 createdAt=string(format="date-time"), updatedAt=string(format="date-time")),
-    "TokenPair": obj(["accessToken", "tokenType", "expiresIn", "refreshExpiresIn", "user"],
-                     accessToken=string(description="JWT with kid; claims iss, aud, sub, sid, role, iat, exp, jti (integer times)."),
+    "Amr": {"type": "array", "items": string(enum=["pwd", "otp", "recovery", "hwk", "email", "fed", "mfa"]),
+            "description": "How the session signed in (RFC 8176), in the order of use, mfa last. A refresh keeps it."},
+    "TokenPair": obj(["accessToken", "tokenType", "expiresIn", "refreshExpiresIn", "user", "amr"],
+                     accessToken=string(description="JWT with kid; claims iss, aud, sub, sid, role, iat, exp, jti, amr and auth_time "
+                                                    "(integer times; amr and auth_time say how and when the session signed in, and a "
+                                                    "refresh keeps both)."),
                      refreshToken=string(description="Opaque, 256 bits, URL-safe. Rotated on every refresh. Absent in cookie mode "
                                                      "(LATCHKEY_REFRESH_COOKIE=on) for a request from an allowed Origin: then it is only in "
                                                      "the __Host-latchkey-refresh cookie."),
                      tokenType={"const": "Bearer"},
                      expiresIn={"type": "integer", "description": "Access-token lifetime in seconds."},
                      refreshExpiresIn={"type": "integer", "description": "Refresh-token lifetime in seconds."},
-                     user=ref("User")),
+                     user=ref("User"), amr=ref("Amr")),
     "RegisterResponse": {
         **obj(["user"], user=ref("User"), accessToken=string(), refreshToken=string(), tokenType={"const": "Bearer"},
-              expiresIn={"type": "integer"}, refreshExpiresIn={"type": "integer"}),
+              expiresIn={"type": "integer"}, refreshExpiresIn={"type": "integer"}, amr=ref("Amr")),
         "description": "The token-pair fields are present only when email verification is not required.",
     },
-    "Session": obj(["id", "createdAt", "lastUsedAt", "expiresAt", "userAgent", "ip", "current"],
+    "Session": obj(["id", "createdAt", "lastUsedAt", "expiresAt", "userAgent", "ip", "current", "amr"],
                    id=string(format="uuid"), createdAt=string(format="date-time"), lastUsedAt=string(format="date-time"),
                    expiresAt=string(format="date-time"), userAgent={"type": ["string", "null"]},
                    ip={"type": ["string", "null"]},
-                   current={"type": "boolean", "description": "The session of the access token used for this request."}),
+                   current={"type": "boolean", "description": "The session of the access token used for this request."},
+                   amr=ref("Amr")),
     "SessionList": obj(["sessions"], sessions={"type": "array", "items": ref("Session")},
                        nextCursor=string(description="Pass as ?cursor= for the next page; absent on the last page.")),
     "Status": obj(["status"], status=string(enum=["ok"])),
@@ -108,10 +113,12 @@ SCHEMAS = {
               ip={"type": ["string", "null"], "description": "The client IP (see LATCHKEY_TRUSTED_PROXIES); null for the command line."},
               userAgent={"type": ["string", "null"]},
               requestId={"type": ["string", "null"], "description": "The request id the server's log lines carry."},
-              details={"type": "object", "additionalProperties": {"type": ["string", "integer", "boolean"]},
+              details={"type": "object",
+                       "additionalProperties": {"anyOf": [{"type": ["string", "integer", "boolean"]}, {"type": "array", "items": string()}]},
                        "description": "A small object, never a password, token or hash: actorId (the administrator) for an "
                                       "administrator's change, the fields changed by user.updated, reason (and the email tried, for an "
-                                      "unknown one) for login.failed and login.throttled, kid for key events."}),
+                                      "unknown one) for login.failed and login.throttled, amr (an array) for login.succeeded, kid for key "
+                                      "events."}),
         "description": "One entry of the audit log, written in the same transaction as the change it records.",
     },
     "AuditEventList": obj(["events"], events={"type": "array", "items": ref("AuditEvent")},

@@ -15,8 +15,25 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     /// Not before; Latchkey does not write it, but a token that has one in the future is refused.
     public var nbf: Int64?
     public var jti: String
+    /// How the session signed in (RFC 8176, `AuthenticationMethod`'s values), in the order of use. Absent from tokens
+    /// of earlier versions.
+    public var amr: [String]?
+    /// When the session signed in, in integer seconds. Absent from tokens of earlier versions.
+    public var authTime: Int64?
 
-    public init(iss: String, aud: String, sub: String, sid: String, role: String, iat: Int64, exp: Int64, nbf: Int64? = nil, jti: String) {
+    public init(
+        iss: String,
+        aud: String,
+        sub: String,
+        sid: String,
+        role: String,
+        iat: Int64,
+        exp: Int64,
+        nbf: Int64? = nil,
+        jti: String,
+        amr: [String]? = nil,
+        authTime: Int64? = nil
+    ) {
         self.iss = iss
         self.aud = aud
         self.sub = sub
@@ -26,7 +43,28 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         self.exp = exp
         self.nbf = nbf
         self.jti = jti
+        self.amr = amr
+        self.authTime = authTime
     }
+
+    enum CodingKeys: String, CodingKey {
+        case iss, aud, sub, sid, role, iat, exp, nbf, jti, amr
+        case authTime = "auth_time"
+    }
+}
+
+/// The `amr` values (RFC 8176) of the contract: how a session signed in.
+public enum AuthenticationMethod: String, Codable, Sendable, CaseIterable {
+    case password = "pwd"
+    case otp
+    case recovery
+    /// A passkey (WebAuthn assertion).
+    case hardwareKey = "hwk"
+    case email
+    /// An identity provider's id_token.
+    case federated = "fed"
+    /// Two different factors, or a passkey with user verification.
+    case multiFactor = "mfa"
 }
 
 /// The JSON coders of the wire format: RFC 3339 timestamps in whole seconds, UTC.

@@ -1,8 +1,10 @@
-/// A value in an audit event's `details`: a string, a whole number or a boolean, as JSON has them.
+/// A value in an audit event's `details`: a string, a whole number, a boolean or a list of strings (`amr`), as JSON has
+/// them.
 public enum AuditValue: Codable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral {
     case string(String)
     case int(Int)
     case bool(Bool)
+    case strings([String])
 
     public init(stringLiteral value: String) {
         self = .string(value)
@@ -18,6 +20,8 @@ public enum AuditValue: Codable, Sendable, Hashable, CustomStringConvertible, Ex
             self = .bool(value)
         } else if let value = try? container.decode(Int.self) {
             self = .int(value)
+        } else if let value = try? container.decode([String].self) {
+            self = .strings(value)
         } else {
             self = .string(try container.decode(String.self))
         }
@@ -29,6 +33,7 @@ public enum AuditValue: Codable, Sendable, Hashable, CustomStringConvertible, Ex
         case .string(let value): try container.encode(value)
         case .int(let value): try container.encode(value)
         case .bool(let value): try container.encode(value)
+        case .strings(let value): try container.encode(value)
         }
     }
 
@@ -37,6 +42,7 @@ public enum AuditValue: Codable, Sendable, Hashable, CustomStringConvertible, Ex
         case .string(let value): value
         case .int(let value): String(value)
         case .bool(let value): String(value)
+        case .strings(let value): value.joined(separator: " ")
         }
     }
 }

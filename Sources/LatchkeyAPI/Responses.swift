@@ -31,14 +31,17 @@ public struct TokenPairResponse: Codable, Sendable {
     public var expiresIn: Int
     public var refreshExpiresIn: Int
     public var user: UserResponse
+    /// How the session signed in, as the access token's `amr` says.
+    public var amr: [String]
 
-    public init(accessToken: String, refreshToken: String?, expiresIn: Int, refreshExpiresIn: Int, user: UserResponse) {
+    public init(accessToken: String, refreshToken: String?, expiresIn: Int, refreshExpiresIn: Int, user: UserResponse, amr: [String]) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.tokenType = "Bearer"
         self.expiresIn = expiresIn
         self.refreshExpiresIn = refreshExpiresIn
         self.user = user
+        self.amr = amr
     }
 }
 
@@ -50,6 +53,7 @@ public struct RegisterResponse: Codable, Sendable {
     public var tokenType: String?
     public var expiresIn: Int?
     public var refreshExpiresIn: Int?
+    public var amr: [String]?
 
     public init(user: UserResponse, tokens: TokenPairResponse?) {
         self.user = user
@@ -58,6 +62,7 @@ public struct RegisterResponse: Codable, Sendable {
         self.tokenType = tokens?.tokenType
         self.expiresIn = tokens?.expiresIn
         self.refreshExpiresIn = tokens?.refreshExpiresIn
+        self.amr = tokens?.amr
     }
 }
 
@@ -72,8 +77,10 @@ public struct SessionResponse: Codable, Sendable, Equatable {
     public var ip: String?
     /// True for the session the request's access token belongs to.
     public var current: Bool
+    /// How the session signed in.
+    public var amr: [String]
 
-    public init(id: String, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: String?, ip: String?, current: Bool) {
+    public init(id: String, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: String?, ip: String?, current: Bool, amr: [String]) {
         self.id = id
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt
@@ -81,6 +88,7 @@ public struct SessionResponse: Codable, Sendable, Equatable {
         self.userAgent = userAgent
         self.ip = ip
         self.current = current
+        self.amr = amr
     }
 }
 

@@ -59,7 +59,9 @@ import Testing
             expiresAt: now.addingTimeInterval(test.sessionExpired ? -1 : 100),
             userAgent: nil,
             ip: nil,
-            revokedAt: test.sessionRevoked ? now : nil
+            revokedAt: test.sessionRevoked ? now : nil,
+            amr: ["pwd"],
+            authTime: now.addingTimeInterval(-100)
         )
         let rotation = RefreshRotation(
             presentedHash: Data(),

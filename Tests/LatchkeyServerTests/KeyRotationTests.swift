@@ -131,7 +131,20 @@ import Testing
                 try await other.issuer.reload()
                 let user = try #require(try await other.accounts.account(email: email))
                 let sessionID = try await other.sessions.authenticate(accessToken: pair.accessToken!).sessionID
-                let token = try await other.issuer.issue(for: user, sessionID: sessionID, now: Date())
+                let now = Date()
+                let session = Session(
+                    id: sessionID,
+                    userID: user.id,
+                    createdAt: now,
+                    lastUsedAt: now,
+                    expiresAt: now.addingTimeInterval(3600),
+                    userAgent: nil,
+                    ip: nil,
+                    revokedAt: nil,
+                    amr: ["pwd"],
+                    authTime: now
+                )
+                let token = try await other.issuer.issue(for: user, session: session, now: now)
                 #expect(try Self.kid(of: token) == key.kid)
                 try await body(app, token, key.kid, client)
             }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
+import LatchkeyCore
 import Logging
 import Testing
 
@@ -52,6 +53,16 @@ import Testing
         }
         // 405 is answered by every path and described once, in the document's description.
         #expect(Set(ErrorCode.allCases).subtracting(named) == [.methodNotAllowed])
+    }
+
+    /// The audit event types and `amr` values the document lists are the code's.
+    @Test func auditTypesAndAmrValuesAreTheCodes() async throws {
+        let document = try await Self.document(served: TestApp())
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+        let event = try #require((schemas["AuditEvent"]?["properties"] as? [String: [String: Any]])?["type"]?["enum"] as? [String])
+        #expect(event == AuditEvent.Kind.all.map(\.rawValue))
+        let amr = try #require((schemas["Amr"]?["items"] as? [String: Any])?["enum"] as? [String])
+        #expect(amr == AuthenticationMethod.allCases.map(\.rawValue))
     }
 
     static func document(served app: TestApp) async throws -> [String: Any] {

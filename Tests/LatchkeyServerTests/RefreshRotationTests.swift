@@ -65,10 +65,11 @@ import Testing
     }
 
     @Test func expiredAccessToken() async throws {
-        try await TestApp(["LATCHKEY_ACCESS_TOKEN_TTL": "3s"]).run { client in
+        // 5 s: under the loaded parallel suite, 3 s once passed between the registration and its first request.
+        try await TestApp(["LATCHKEY_ACCESS_TOKEN_TTL": "5s"]).run { client in
             let pair = try await client.register()
             #expect(try await client.request(.get, "/auth/me", bearer: pair.accessToken!).status == .ok)
-            try await Task.sleep(for: .milliseconds(3200))
+            try await Task.sleep(for: .milliseconds(5200))
             let expired = try await client.request(.get, "/auth/me", bearer: pair.accessToken!)
             #expect(expired.status == .unauthorized)
             #expect(expired.error?.error == .tokenExpired)

@@ -58,7 +58,9 @@ extension Session {
             expiresAt: createdAt.plus(lifetime),
             userAgent: "StoreTests/1.0",
             ip: "192.0.2.7",
-            revokedAt: nil
+            revokedAt: nil,
+            amr: ["pwd"],
+            authTime: createdAt
         )
     }
 }

@@ -68,7 +68,7 @@ extension StoreConformanceTests {
             #expect(try sealer.open(stored[0]).privateKey == clear.privateKey)
 
             let user = User.make(now: now)
-            let token = try await issuer.issue(for: user, sessionID: UUID(), now: now)
+            let token = try await issuer.issue(for: user, session: Session.make(userID: user.id, createdAt: now), now: now)
             let reloaded = try await Self.loadedIssuer(configuration, store.signingKeys, sealer)
             #expect(try await reloaded.verify(token, now: now).userID == user.id)
 

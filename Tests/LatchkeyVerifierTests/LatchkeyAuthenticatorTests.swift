@@ -81,7 +81,8 @@ import Testing
                     if index % 50 == 49 { try await group.waitForAll() }
                 }
             }
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Unloaded, well under a second; 5 s was once missed by 6 ms under the parallel suite.
+            #expect(ContinuousClock.now - started < .seconds(10))
             #expect(fetches.withLock { $0 } <= 5, "\(fetches.withLock { $0 }) JWKS requests")
         }
     }

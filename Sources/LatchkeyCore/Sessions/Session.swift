@@ -10,6 +10,10 @@ public struct Session: Sendable, Equatable {
     public var userAgent: String?
     public var ip: String?
     public var revokedAt: Date?
+    /// How it signed in (`AuthenticationMethod`'s values, in the order of use): its tokens' `amr`. A refresh keeps it.
+    public var amr: [String]
+    /// When it signed in: its tokens' `auth_time`. A refresh keeps it.
+    public var authTime: Date
 
     public init(
         id: UUID,
@@ -19,8 +23,12 @@ public struct Session: Sendable, Equatable {
         expiresAt: Date,
         userAgent: String?,
         ip: String?,
-        revokedAt: Date?
+        revokedAt: Date?,
+        amr: [String],
+        authTime: Date
     ) {
+        self.amr = amr
+        self.authTime = authTime
         self.id = id
         self.userID = userID
         self.createdAt = createdAt

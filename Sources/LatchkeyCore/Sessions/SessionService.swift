@@ -43,6 +43,8 @@ public struct IssuedTokens: Sendable {
     public var accessTokenTTL: Int
     public var refreshTokenTTL: Int
     public var user: User
+    /// How the session signed in: the access token's `amr`.
+    public var amr: [String]
 }
 
 /// One page of a user's live sessions, newest first; `nextCursor` continues after it.
@@ -138,11 +140,12 @@ public struct SessionService: Sendable {
 
     /// Opens a session for an authenticated user and returns its first tokens. Past the per-user cap, the
     /// least recently used live session is revoked. `recording` is the audit event's type (none for the session a
-    /// registration opens: its `user.registered` says it).
+    /// registration opens: its `user.registered` says it); `amr`, how the user signed in.
     public func startSession(
         for user: User,
         client: ClientInfo,
         recording type: AuditEvent.Kind?,
+        amr: [AuthenticationMethod] = [.password],
         clearingLoginFailures accountKey: String? = nil,
         now: Date = Date()
     ) async throws -> IssuedTokens {
@@ -155,16 +158,18 @@ public struct SessionService: Sendable {
             expiresAt: now.addingTimeInterval(Double(tokens.refreshTokenTTL)),
             userAgent: client.userAgent,
             ip: client.ip,
-            revokedAt: nil
+            revokedAt: nil,
+            amr: amr.map(\.rawValue),
+            authTime: now
         )
         try await database.sessions.createSession(
             session,
             refreshTokenHash: RefreshToken.key(refreshToken),
             maxLiveSessions: accounts.maxSessionsPerUser,
             clearingLoginFailures: accountKey,
-            audit: type.map { AuditEvent($0, by: client, at: now, userID: user.id, sessionID: session.id) }
+            audit: type.map { AuditEvent($0, by: client, at: now, userID: user.id, sessionID: session.id, details: ["amr": .strings(session.amr)]) }
         )
-        return try await issue(user: user, sessionID: session.id, refreshToken: refreshToken, now: now)
+        return try await issue(user: user, session: session, refreshToken: refreshToken, now: now)
     }
 
     public func refresh(_ presented: String, client: ClientInfo, logger: Logger, now: Date = Date()) async throws -> IssuedTokens {
@@ -183,11 +188,11 @@ public struct SessionService: Sendable {
         switch outcome {
         case .rotated(let session, let user):
             logger.info("refresh", metadata: ["event": "refresh", "user": "\(user.id)", "session": "\(session.id)"])
-            return try await issue(user: user, sessionID: session.id, refreshToken: successor, now: now)
+            return try await issue(user: user, session: session, refreshToken: successor, now: now)
         case .replayed(let session, let user, let sealed):
             let sameSuccessor = try RefreshRotation.open(sealed, presented: presented)
             logger.info("refresh within grace", metadata: ["event": "refresh.grace", "user": "\(user.id)", "session": "\(session.id)"])
-            return try await issue(user: user, sessionID: session.id, refreshToken: sameSuccessor, now: now)
+            return try await issue(user: user, session: session, refreshToken: sameSuccessor, now: now)
         case .reused:
             logger.warning("refresh token reuse detected; session revoked", metadata: ["event": "refresh.reuse"])
             throw AuthError.refreshTokenReused
@@ -241,13 +246,14 @@ public struct SessionService: Sendable {
         return Identity(user: user, sessionID: token.sessionID)
     }
 
-    private func issue(user: User, sessionID: UUID, refreshToken: String, now: Date) async throws -> IssuedTokens {
+    private func issue(user: User, session: Session, refreshToken: String, now: Date) async throws -> IssuedTokens {
         IssuedTokens(
-            accessToken: try await issuer.issue(for: user, sessionID: sessionID, now: now),
+            accessToken: try await issuer.issue(for: user, session: session, now: now),
             refreshToken: refreshToken,
             accessTokenTTL: tokens.accessTokenTTL,
             refreshTokenTTL: tokens.refreshTokenTTL,
-            user: user
+            user: user,
+            amr: session.amr
         )
     }
 }

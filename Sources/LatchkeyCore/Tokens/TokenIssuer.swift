@@ -113,18 +113,20 @@ public final class TokenIssuer: Sendable {
     /// The public keys of every key that may have signed a live token (empty for HS256).
     public var jwks: JWKS { ring.keys?.published ?? JWKS(keys: []) }
 
-    /// A signed access token for `user` in session `sessionID`.
-    public func issue(for user: User, sessionID: UUID, now: Date) async throws -> String {
+    /// A signed access token for `user` in `session`, saying how and when the session signed in.
+    public func issue(for user: User, session: Session, now: Date) async throws -> String {
         let issuedAt = Int64(now.timeIntervalSince1970)
         let claims = AccessTokenClaims(
             iss: configuration.issuer,
             aud: configuration.audience,
             sub: user.id.uuidString.lowercased(),
-            sid: sessionID.uuidString.lowercased(),
+            sid: session.id.uuidString.lowercased(),
             role: user.role.rawValue,
             iat: issuedAt,
             exp: issuedAt + Int64(configuration.accessTokenTTL),
-            jti: RandomToken.make(bytes: 16)
+            jti: RandomToken.make(bytes: 16),
+            amr: session.amr,
+            authTime: Int64(session.authTime.timeIntervalSince1970)
         )
         return try await signer.sign(claims, now: now)
     }

@@ -57,7 +57,8 @@ extension Session {
             expiresAt: expiresAt,
             userAgent: userAgent,
             ip: ip,
-            current: id == currentSessionID
+            current: id == currentSessionID,
+            amr: amr
         )
     }
 }
@@ -69,7 +70,8 @@ extension IssuedTokens {
             refreshToken: refreshToken,
             expiresIn: accessTokenTTL,
             refreshExpiresIn: refreshTokenTTL,
-            user: user.response
+            user: user.response,
+            amr: amr
         )
     }
 }

@@ -176,6 +176,16 @@ enum PostgresMigrations {
             ],
             nil
         ),
+        // As SQLite's 0011: how and when each session signed in.
+        (
+            "0011_session_sign_in",
+            [
+                "ALTER TABLE sessions ADD COLUMN amr text NOT NULL DEFAULT 'pwd'",
+                "ALTER TABLE sessions ADD COLUMN auth_time timestamptz",
+                "UPDATE sessions SET auth_time = created_at",
+            ],
+            nil
+        ),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -32,7 +32,9 @@ extension Session {
             expiresAt: try row.value("expires_at"),
             userAgent: try row.value("user_agent"),
             ip: try row.value("ip"),
-            revokedAt: try row.value("revoked_at")
+            revokedAt: try row.value("revoked_at"),
+            amr: try row.value("amr", as: String.self).split(separator: " ").map(String.init),
+            authTime: try row.value("auth_time", as: Date?.self) ?? row.value("created_at", as: Date.self)
         )
     }
 }

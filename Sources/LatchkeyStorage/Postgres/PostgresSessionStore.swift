@@ -130,8 +130,8 @@ struct PostgresSessionStore: SessionStore {
 private struct CreateSessionQuery: PostgresHotQuery {
     static let sql = """
         WITH session AS (
-            INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, amr, auth_time)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $\(10 + AuditInsert.count), $\(11 + AuditInsert.count))
         ), cleared AS (
             DELETE FROM login_throttles WHERE key = $9::text
         ), logged_in AS (
@@ -147,7 +147,7 @@ private struct CreateSessionQuery: PostgresHotQuery {
     var audit: AuditEvent?
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 9 + AuditInsert.count)
+        var bindings = PostgresBindings(capacity: 11 + AuditInsert.count)
         bindings.append(session.id)
         bindings.append(session.userID)
         bindings.append(session.createdAt)
@@ -158,6 +158,8 @@ private struct CreateSessionQuery: PostgresHotQuery {
         try bindings.append(refreshTokenHash)
         bindings.append(accountKey)
         bindings.append(audit: audit)
+        bindings.append(session.amr.joined(separator: " "))
+        bindings.append(session.authTime)
         return bindings
     }
 }

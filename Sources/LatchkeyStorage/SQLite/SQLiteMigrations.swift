@@ -167,6 +167,17 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // How each session signed in (`amr`, its methods separated by spaces) and when (`auth_time`). The sessions of
+        // earlier versions all signed in with a password, when they were created.
+        migrator.registerMigration("0011_session_sign_in") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+                    ALTER TABLE sessions ADD COLUMN auth_time DATETIME;
+                    UPDATE sessions SET auth_time = created_at;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -43,7 +43,9 @@ extension Session {
             expiresAt: row["expires_at"],
             userAgent: row["user_agent"],
             ip: row["ip"],
-            revokedAt: row["revoked_at"]
+            revokedAt: row["revoked_at"],
+            amr: ((row["amr"] as String?) ?? "pwd").split(separator: " ").map(String.init),
+            authTime: (row["auth_time"] as Date?) ?? row["created_at"]
         )
     }
 }

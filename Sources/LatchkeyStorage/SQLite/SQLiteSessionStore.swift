@@ -20,9 +20,9 @@ struct SQLiteSessionStore: SessionStore {
             if let accountKey { try db.clearLoginFailures(accountKey: accountKey) }
             try db.run(
                 """
-                INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
+                INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, amr, auth_time)
                 VALUES (\(session.id.databaseText), \(session.userID.databaseText), \(session.createdAt), \(session.lastUsedAt),
-                        \(session.expiresAt), \(session.userAgent), \(session.ip))
+                        \(session.expiresAt), \(session.userAgent), \(session.ip), \(session.amr.joined(separator: " ")), \(session.authTime))
                 """
             )
             try db.run(
