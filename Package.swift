@@ -226,6 +226,7 @@ let package = Package(
             name: "LatchkeyVerifierTests",
             dependencies: [
                 "LatchkeyAPI",
+                "LatchkeyKeyRing",
                 "LatchkeyVerifier",
                 "LatchkeyTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -31,10 +31,10 @@ public struct TokenPairResponse: Codable, Sendable {
     public var expiresIn: Int
     public var refreshExpiresIn: Int
     public var user: UserResponse
-    /// How the session signed in, as the access token's `amr` says.
-    public var amr: [String]
+    /// How the session signed in, as the access token's `amr` says (absent from servers before contract v3).
+    public var amr: [String]?
 
-    public init(accessToken: String, refreshToken: String?, expiresIn: Int, refreshExpiresIn: Int, user: UserResponse, amr: [String]) {
+    public init(accessToken: String, refreshToken: String?, expiresIn: Int, refreshExpiresIn: Int, user: UserResponse, amr: [String]?) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.tokenType = "Bearer"
@@ -77,10 +77,10 @@ public struct SessionResponse: Codable, Sendable, Equatable {
     public var ip: String?
     /// True for the session the request's access token belongs to.
     public var current: Bool
-    /// How the session signed in.
-    public var amr: [String]
+    /// How the session signed in (absent from servers before contract v3).
+    public var amr: [String]?
 
-    public init(id: String, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: String?, ip: String?, current: Bool, amr: [String]) {
+    public init(id: String, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: String?, ip: String?, current: Bool, amr: [String]?) {
         self.id = id
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt

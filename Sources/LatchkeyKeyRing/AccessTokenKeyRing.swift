@@ -84,9 +84,11 @@ public final class AccessTokenKeyRing: Sendable {
         var keys: Keys?
         /// When the keys in the ring were read (their read's start): a slower, older read never replaces them.
         var readSince: ContinuousClock.Instant?
-        /// The reload under way, or the last one: callers within its interval wait for it.
-        var reload: (startedAt: ContinuousClock.Instant, task: Task<Bool, Never>)?
+        /// The reload under way, or the last one: callers that may not start another wait for it.
+        var task: Task<Bool, Never>?
         var reloading = false
+        /// No reload starts before then: the interval after the last one's start, or the wait after a failed one's end.
+        var nextReload: ContinuousClock.Instant?
         /// The wait after the last failed reload; doubled by each failure, up to a minute. Nil after a success.
         var backoff: Duration?
     }
@@ -106,6 +108,11 @@ public final class AccessTokenKeyRing: Sendable {
             guard state.readSince.map({ readSince > $0 }) ?? true else { return }
             state.keys = keys
             state.readSince = readSince
+            // A scheduled read that succeeds ends the wait that failed reloads set.
+            if !state.reloading, state.backoff != nil {
+                state.backoff = nil
+                state.nextReload = nil
+            }
         }
     }
 
@@ -165,26 +172,47 @@ public final class AccessTokenKeyRing: Sendable {
     private func keys(for kid: String, reload: @escaping @Sendable () async throws -> Void) async throws(Refusal) -> Keys {
         if let keys = usableKeys(), keys.algorithms[kid] != nil { return keys }
         let now = ContinuousClock.now
-        let task: Task<Bool, Never>? = state.withLock { state in
-            if let last = state.reload, state.reloading || now - last.startedAt < (state.backoff ?? unknownKidInterval) { return last.task }
-            let task = Task<Bool, Never> {
-                let succeeded = (try? await reload()) != nil
-                self.state.withLock { state in
-                    state.reloading = false
-                    state.backoff = succeeded ? nil : min((state.backoff ?? self.unknownKidInterval / 2) * 2, .seconds(60))
-                }
-                return succeeded
-            }
-            state.reload = (now, task)
-            state.reloading = true
-            return task
+        let (stale, task): (Keys?, Task<Bool, Never>?) = state.withLock { state in
+            let task = startReload(&state, now: now, reload: reload)
+            // A known kid of keys past their `expiresAt` is served at once, while they are read again: the last good
+            // set beats none, and a slow or unreachable key source must not hold up tokens it already vouched for.
+            if let keys = state.keys, keys.algorithms[kid] != nil { return (keys, nil) }
+            return (nil, task)
         }
+        if let stale { return stale }
         let reloaded = await task?.value ?? false
-        // Keys past their `expiresAt` that could not be read again keep serving: the last good set beats none.
         guard let keys = state.withLock({ $0.keys }), keys.algorithms[kid] != nil else {
             throw reloaded ? .invalid : .keysUnavailable
         }
         return keys
+    }
+
+    /// The reload under way, or a new one when one may start now, or else the last one.
+    private func startReload(
+        _ state: inout State,
+        now: ContinuousClock.Instant,
+        reload: @escaping @Sendable () async throws -> Void
+    ) -> Task<Bool, Never>? {
+        if state.reloading || state.nextReload.map({ now < $0 }) == true { return state.task }
+        let task = Task<Bool, Never> {
+            let succeeded = (try? await reload()) != nil
+            self.state.withLock { state in
+                state.reloading = false
+                if succeeded {
+                    state.backoff = nil
+                } else {
+                    // Counted from the end of the failed reload: a read that hangs until its timeout is not retried at once.
+                    let backoff = min((state.backoff ?? self.unknownKidInterval / 2) * 2, .seconds(60))
+                    state.backoff = backoff
+                    state.nextReload = .now + backoff
+                }
+            }
+            return succeeded
+        }
+        state.task = task
+        state.reloading = true
+        state.nextReload = now + unknownKidInterval
+        return task
     }
 }
 
