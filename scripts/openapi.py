@@ -14,7 +14,8 @@ ERRORS = {
     "TOKEN_INVALID": 401, "INVALID_REFRESH_TOKEN": 401, "REFRESH_TOKEN_REUSED": 401,
     "INVALID_OR_EXPIRED_TOKEN": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "METHOD_NOT_ALLOWED": 405,
     "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "CSRF_REJECTED": 403, "RATE_LIMITED": 429, "INTERNAL_ERROR": 500,
-    "SERVICE_UNAVAILABLE": 503,
+    "SERVICE_UNAVAILABLE": 503, "INVALID_MFA_CODE": 401, "INVALID_MFA_TOKEN": 401, "MFA_ALREADY_ENABLED": 409, "MFA_REQUIRED": 403,
+    "REAUTHENTICATION_REQUIRED": 403,
 }
 
 
@@ -86,13 +87,16 @@ SCHEMAS = {
                                 newPassword=string(minLength=8, maxLength=72, description="The same policy as registration.")),
     "AdminUser": {
         **obj(["id", "email", "name", "role", "emailVerified", "createdAt", "updatedAt", "disabled", "deletedAt", "lastLoginAt",
-               "activeSessions"],
+               "activeSessions", "mfaEnabled", "passkeys", "identities"],
               id=string(format="uuid"), email=string(), name=string(), role=string(enum=["user", "admin"]),
               emailVerified={"type": "boolean"}, createdAt=string(format="date-time"), updatedAt=string(format="date-time"),
               disabled={"type": "boolean", "description": "A disabled account cannot log in or refresh (403 ACCOUNT_DISABLED)."},
               deletedAt={"type": ["string", "null"], "format": "date-time"},
               lastLoginAt={"type": ["string", "null"], "format": "date-time", "description": "When the account last opened a session."},
-              activeSessions={"type": "integer", "minimum": 0, "description": "Sessions neither revoked nor expired."}),
+              activeSessions={"type": "integer", "minimum": 0, "description": "Sessions neither revoked nor expired."},
+              mfaEnabled={"type": "boolean", "description": "TOTP is on."},
+              passkeys={"type": "integer", "minimum": 0, "description": "How many passkeys the account has."},
+              identities={"type": "array", "items": string(), "description": "The providers of the account's linked identities."}),
         "description": "The User object plus what an administrator sees.",
     },
     "AdminUserList": obj(["users"], users={"type": "array", "items": ref("AdminUser")},
@@ -106,7 +110,9 @@ SCHEMAS = {
               id=string(format="uuid"), at=string(format="date-time"),
               type=string(enum=["user.registered", "user.email_verified", "login.succeeded", "login.failed", "login.throttled",
                                 "token.refreshed", "token.reuse_detected", "session.revoked", "logout", "logout_all", "password.changed",
-                                "password.reset_requested", "password.reset", "user.deleted", "user.updated", "key.rotated", "key.retired"]),
+                                "password.reset_requested", "password.reset", "user.deleted", "user.updated", "key.rotated", "key.retired",
+                                "mfa.totp_enabled", "mfa.totp_disabled", "mfa.recovery_codes_regenerated", "mfa.recovery_code_used",
+                                "mfa.challenge_failed", "mfa.reset"]),
               userId={"type": ["string", "null"], "format": "uuid",
                       "description": "The account the event is about; for an administrator's change, the account changed."},
               sessionId={"type": ["string", "null"], "format": "uuid"},
@@ -118,7 +124,7 @@ SCHEMAS = {
                        "description": "A small object, never a password, token or hash: actorId (the administrator) for an "
                                       "administrator's change, the fields changed by user.updated, reason (and the email tried, for an "
                                       "unknown one) for login.failed and login.throttled, amr (an array) for login.succeeded, kid for key "
-                                      "events."}),
+                                      "events, method (otp or recovery) for mfa.challenge_failed, which is written for every wrong code."}),
         "description": "One entry of the audit log, written in the same transaction as the change it records.",
     },
     "AuditEventList": obj(["events"], events={"type": "array", "items": ref("AuditEvent")},
@@ -139,11 +145,59 @@ SCHEMAS = {
     "EmailForm": obj(["email"], email=string(minLength=1, description="An empty one is a 400 page asking for it.")),
     "ResetPasswordForm": obj([], token=string(), newPassword=string(), confirmPassword=string(description="Must equal newPassword.")),
     "UpdateProfileRequest": obj(["name"], name=string(minLength=1, maxLength=100, description=NAME_RULE)),
-    "DeleteAccountRequest": obj(["password"], password=string()),
+    "Confirmation": {
+        **obj([], password=string(description="Required for an account that has a password. Wrong: 401 INVALID_CREDENTIALS, counted as a "
+                                               "failed login by the account throttle; during its wait, 429 RATE_LIMITED without a check."),
+              code=string(description="Required for an account with TOTP on: a current TOTP code or an unused recovery code (which "
+                                      "is then spent). Wrong: 401 INVALID_MFA_CODE, counted in the account's code budget.")),
+        "description": "The confirmation of a sensitive action. An account without a password confirms with a recent sign-in instead: "
+                       "the access token's auth_time no older than LATCHKEY_REAUTH_MAX_AGE (default 10m), else 403 "
+                       "REAUTHENTICATION_REQUIRED. The first failing check answers: authentication, confirmation, code, then the "
+                       "route's own rules.",
+    },
+    "MFACodeRequest": obj(["code"], code=string(description="A current TOTP code of the pending secret.")),
+    "MFAVerifyRequest": {
+        **obj([], mfaToken=string(description="From the login challenge. Without it, the Bearer token's session is stepped up."),
+              code=string(description="A TOTP code."), recoveryCode=string(description="A recovery code, in any case, with or without "
+                                                                                          "hyphens and spaces.")),
+        "description": "mfaToken (or a Bearer token for a step-up) and exactly one of code or recoveryCode.",
+    },
+    "MFAChallenge": {
+        **obj(["mfaRequired", "mfaToken", "methods", "expiresIn"], mfaRequired={"const": True},
+              mfaToken=string(description="Opaque, 256 bits; lives expiresIn seconds, ends with the first success and dies after 5 wrong "
+                                          "codes."),
+              methods={"type": "array", "items": string(enum=["totp", "recovery", "passkey"]),
+                       "description": "What the account can answer with: recovery while it has unused recovery codes."},
+              expiresIn={"type": "integer", "const": 300}),
+        "description": "The answer to a right first factor of an account with TOTP: no session is created and no cookie is set; "
+                       "POST /auth/mfa/verify finishes the sign-in.",
+    },
+    "MFAStatus": obj(["totp", "recoveryCodesRemaining", "passkeys"],
+                     totp={"oneOf": [{"type": "null"},
+                                     obj(["enabled", "confirmedAt"], enabled={"type": "boolean", "description": "false while an "
+                                                                              "enrolment waits for its first code"},
+                                         confirmedAt={"type": ["string", "null"], "format": "date-time"})]},
+                     recoveryCodesRemaining={"type": "integer", "minimum": 0}, passkeys={"type": "integer", "minimum": 0}),
+    "TOTPEnrolment": obj(["secret", "otpauthUri", "qrSvg", "algorithm", "digits", "period"],
+                         secret=string(description="Base32 without padding (160 bits)."),
+                         otpauthUri=string(description="otpauth://totp/{issuer}:{email}?secret=…&issuer={issuer}&algorithm=SHA1&digits=6"
+                                                       "&period=30, issuer = LATCHKEY_PRODUCT_NAME (default Latchkey), each part "
+                                                       "percent-encoded (a space is %20)."),
+                         qrSvg=string(description="An SVG document of a QR code that decodes to exactly otpauthUri."),
+                         algorithm={"const": "SHA1"}, digits={"const": 6}, period={"const": 30}),
+    "RecoveryCodes": obj(["recoveryCodes"],
+                         recoveryCodes={"type": "array", "minItems": 10, "maxItems": 10,
+                                        "items": string(pattern="^[a-z0-9]{5}-[a-z0-9]{5}-[a-z0-9]{5}$"),
+                                        "description": "Ten single-use codes, shown only here; each replaces a TOTP code once."}),
     "ChangePasswordRequest": obj(["currentPassword", "newPassword"], currentPassword=string(),
                                  newPassword=string(minLength=8, maxLength=72, description="The same policy as registration.")),
 }
 
+
+CONFIRMATION = ("INVALID_CREDENTIALS", "REAUTHENTICATION_REQUIRED", "INVALID_MFA_CODE", "RATE_LIMITED")
+CODE_WAIT = ("the account waits after LATCHKEY_MFA_FREE_FAILURES (default 5) wrong codes: 30 s (LATCHKEY_MFA_DELAY), doubling with "
+             "each further wrong code up to LATCHKEY_MFA_MAX_DELAY (15m). During a wait every code is a 429, right or wrong. This "
+             "budget is the account's own for codes: wrong passwords never use it, nor wrong codes the login's.")
 
 RETRY_AFTER = {"Retry-After": {"required": True, "description": "Whole seconds after which the request may succeed",
                                "schema": {"type": "integer", "minimum": 1}}}
@@ -272,7 +326,11 @@ PATHS = {
     "/auth/register": {"post": with_cookie(op("Create an account", ok("RegisterResponse", "201", "Created", NO_STORE), ("RegisterRequest", True),
                                   error_codes=JSON_BODY + ("EMAIL_ALREADY_REGISTERED",),
                                   limited="the client IP's registration budget (LATCHKEY_RATE_LIMIT_REGISTER, default 30/5m) is spent."), {"201": SET_COOKIE}, reads=False)},
-    "/auth/login": {"post": with_cookie(op("Log in; opens a session", ok("TokenPair", headers=NO_STORE), ("LoginRequest", True),
+    "/auth/login": {"post": with_cookie(op("Log in; opens a session, or answers the second-factor challenge",
+                               {"200": {"description": "A token pair; for an account with TOTP, the MFA challenge instead (no session, no cookie).",
+                                        "content": {"application/json": {"schema": {"oneOf": [ref("TokenPair"), ref("MFAChallenge")]}}},
+                                        "headers": NO_STORE}},
+                               ("LoginRequest", True),
                                error_codes=JSON_BODY + ("INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED", "ACCOUNT_DISABLED"),
                                limited="the client IP's login budget (LATCHKEY_RATE_LIMIT_LOGIN, default 30/1m) is spent, or the account "
                                        "waits after LATCHKEY_LOGIN_FREE_FAILURES (5) consecutive failed logins from any IP: 30 s "
@@ -296,8 +354,36 @@ PATHS = {
         "get": op("The current user", ok("User"), bearer=True, error_codes=BEARER),
         "patch": op("Update the profile", ok("User"), ("UpdateProfileRequest", True), bearer=True, error_codes=JSON_BODY + BEARER),
         "delete": op("Soft-delete the account; every session is revoked and the email stays reserved", NO_CONTENT,
-                     ("DeleteAccountRequest", True), bearer=True, error_codes=JSON_BODY + BEARER + ("INVALID_CREDENTIALS",)),
+                     ("Confirmation", True), bearer=True, error_codes=JSON_BODY + BEARER + CONFIRMATION),
     },
+    "/auth/mfa": {"get": op("The account's second factors", ok("MFAStatus"), bearer=True, error_codes=BEARER)},
+    "/auth/mfa/totp/enroll": {"post": op("Start a TOTP enrolment (a second one replaces a pending one)", ok("TOTPEnrolment", headers=NO_STORE),
+                                         ("Confirmation", True), bearer=True,
+                                         error_codes=JSON_BODY + BEARER + CONFIRMATION + ("MFA_ALREADY_ENABLED",))},
+    "/auth/mfa/totp/confirm": {"post": op("Turn TOTP on with a first code; every other session of the account is revoked",
+                                          ok("RecoveryCodes", headers=NO_STORE), ("MFACodeRequest", True), bearer=True,
+                                          error_codes=JSON_BODY + BEARER + ("INVALID_MFA_CODE", "NOT_FOUND"), limited=CODE_WAIT,
+                                          extra={"description": "404 NOT_FOUND when no enrolment is pending. The code's step counts as "
+                                                                "used: it cannot also finish the next login."})},
+    "/auth/mfa/totp": {"delete": op("Turn TOTP off: the secret and the recovery codes are removed", NO_CONTENT, ("Confirmation", True),
+                                    bearer=True, error_codes=JSON_BODY + BEARER + CONFIRMATION + ("NOT_FOUND",),
+                                    extra={"description": "404 NOT_FOUND when TOTP is not on."})},
+    "/auth/mfa/recovery-codes": {"post": op("Ten new recovery codes; the old ones die", ok("RecoveryCodes", headers=NO_STORE),
+                                            ("Confirmation", True), bearer=True, error_codes=JSON_BODY + BEARER + CONFIRMATION + ("NOT_FOUND",),
+                                            extra={"description": "404 NOT_FOUND when TOTP is not on."})},
+    "/auth/mfa/verify": {"post": with_cookie(op("Finish a sign-in with its second factor, or step up the Bearer token's session",
+                                    ok("TokenPair", headers=NO_STORE), ("MFAVerifyRequest", True),
+                                    error_codes=JSON_BODY + ("INVALID_MFA_CODE", "INVALID_MFA_TOKEN", "ACCOUNT_DISABLED") + BEARER,
+                                    limited=CODE_WAIT,
+                                    extra={"security": [{}, {"bearer": []}],
+                                           "description": "With mfaToken: a session whose amr is the first factor's, then otp or "
+                                                          "recovery, then mfa; login.succeeded is written. A wrong code is 401 "
+                                                          "INVALID_MFA_CODE (the fifth too); after five, and for an unknown, expired or used "
+                                                          "mfaToken, 401 INVALID_MFA_TOKEN. Without mfaToken, with a Bearer token: the "
+                                                          "factor is added to that session (same sid, new amr, auth_time now, a rotated "
+                                                          "refresh token; the replaced one follows the grace and reuse rules); an "
+                                                          "account without that factor gets 401 INVALID_MFA_CODE. With neither, "
+                                                          "VALIDATION_ERROR naming mfaToken."}), {"200": SET_COOKIE}, reads=False)},
     "/auth/change-password": {"post": op("Change the password; every other session is revoked", NO_CONTENT,
                                          ("ChangePasswordRequest", True), bearer=True,
                                          error_codes=JSON_BODY + BEARER + ("INVALID_CREDENTIALS",))},
@@ -358,6 +444,10 @@ PATHS = {
                                                 error_codes=BEARER + ("FORBIDDEN", "NOT_FOUND"),
                                                 extra={"parameters": [{"name": "id", "in": "path", "required": True,
                                                                        "schema": string(format="uuid")}]})},
+    "/admin/users/{id}/mfa": {"delete": op("Remove an account's TOTP and recovery codes (passkeys stay) and revoke its sessions (role admin)",
+                                           NO_CONTENT, bearer=True, error_codes=BEARER + ("FORBIDDEN", "NOT_FOUND"),
+                                           extra={"parameters": [{"name": "id", "in": "path", "required": True,
+                                                                  "schema": string(format="uuid")}]})},
     "/admin/audit": {"get": op("Audit events, newest first, a page at a time (role admin)", ok("AuditEventList"), bearer=True,
                                error_codes=BEARER + ("FORBIDDEN", "VALIDATION_ERROR"),
                                extra={"parameters": [
@@ -389,8 +479,8 @@ DOCUMENT = {
     "openapi": "3.1.0",
     "info": {
         "title": "Latchkey",
-        "version": "2.0.0",
-        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer and Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; and Strict-Transport-Security: max-age=31536000; includeSubDomains when LATCHKEY_HSTS (default auto) is on, or auto with an https LATCHKEY_APP_URL. No header names a version. Every answer has Vary: Origin; requests whose Origin is one of LATCHKEY_CORS_ORIGINS or the origin of LATCHKEY_APP_URL get Access-Control-Allow-Origin with that origin (never *) and Access-Control-Allow-Credentials: true, preflights Access-Control-Allow-Headers: Authorization, Content-Type, X-Latchkey-CSRF; other origins get no CORS headers. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent), a 403 FORBIDDEN carries WWW-Authenticate: Bearer error=\"insufficient_scope\", and both carry Cache-Control: no-store. JSON bodies write / unescaped. HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over LATCHKEY_MAX_BODY_SIZE (default 65536) bytes are a 413. A connection that sends part of a request and then nothing for LATCHKEY_REQUEST_HEADER_TIMEOUT (default 10s), or sits idle for LATCHKEY_IDLE_TIMEOUT (default 60s), is closed. Token answers carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds. Abuse limits are shared by every instance on one database; over one, 429 RATE_LIMITED with Retry-After (whole seconds). The client IP is the TCP peer, or behind LATCHKEY_TRUSTED_PROXIES the right-most X-Forwarded-For address that is not a trusted proxy. Pages (text/html) carry their own Content-Security-Policy (default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none') and Cache-Control: no-store. Cookie mode (LATCHKEY_REFRESH_COOKIE=on): a register, login or refresh request from an allowed Origin gets its refresh token only in the __Host-latchkey-refresh cookie (HttpOnly, Secure, SameSite=Strict), and refresh and logout read it when the body has none.",
+        "version": "3.0.0",
+        "description": "Authentication server. Every error has the Error body. Every response carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer and Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; and Strict-Transport-Security: max-age=31536000; includeSubDomains when LATCHKEY_HSTS (default auto) is on, or auto with an https LATCHKEY_APP_URL. No header names a version. Every answer has Vary: Origin; requests whose Origin is one of LATCHKEY_CORS_ORIGINS or the origin of LATCHKEY_APP_URL get Access-Control-Allow-Origin with that origin (never *) and Access-Control-Allow-Credentials: true, preflights Access-Control-Allow-Headers: Authorization, Content-Type, X-Latchkey-CSRF; other origins get no CORS headers. 401s carry WWW-Authenticate: Bearer (with error=\"invalid_token\" when a token was sent), a 403 FORBIDDEN carries WWW-Authenticate: Bearer error=\"insufficient_scope\", a 403 MFA_REQUIRED or REAUTHENTICATION_REQUIRED carries WWW-Authenticate: Bearer error=\"insufficient_user_authentication\" (RFC 9470), and all of them carry Cache-Control: no-store. JSON bodies write / unescaped. HEAD on a GET route answers as the GET without its body; a known path with any other method is a 405 with Allow. JSON bodies that repeat a member name or are not UTF-8 are 400 INVALID_JSON. Bodies over LATCHKEY_MAX_BODY_SIZE (default 65536) bytes are a 413. A connection that sends part of a request and then nothing for LATCHKEY_REQUEST_HEADER_TIMEOUT (default 10s), or sits idle for LATCHKEY_IDLE_TIMEOUT (default 60s), is closed. Token answers, and every answer that carries a secret (a TOTP enrolment, recovery codes, the MFA challenge), carry Cache-Control: no-store and Pragma: no-cache. While the database is unreachable, routes that need it answer 503 SERVICE_UNAVAILABLE with Retry-After within seconds. Abuse limits are shared by every instance on one database; over one, 429 RATE_LIMITED with Retry-After (whole seconds). The client IP is the TCP peer, or behind LATCHKEY_TRUSTED_PROXIES the right-most X-Forwarded-For address that is not a trusted proxy. Pages (text/html) carry their own Content-Security-Policy (default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none') and Cache-Control: no-store. Cookie mode (LATCHKEY_REFRESH_COOKIE=on): a register, login or refresh request from an allowed Origin gets its refresh token only in the __Host-latchkey-refresh cookie (HttpOnly, Secure, SameSite=Strict), and refresh and logout read it when the body has none.",
     },
     "paths": PATHS,
     "components": {
@@ -398,6 +488,15 @@ DOCUMENT = {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
     },
 }
+
+# LATCHKEY_ADMIN_REQUIRE_MFA: every /admin route may refuse a sign-in without a second factor.
+for path, methods in PATHS.items():
+    if path.startswith("/admin/"):
+        for operation in methods.values():
+            add_error(operation, "MFA_REQUIRED")
+            operation["responses"]["403"]["description"] += (" (MFA_REQUIRED, with WWW-Authenticate: Bearer "
+                                                             "error=\"insufficient_user_authentication\", when LATCHKEY_ADMIN_REQUIRE_MFA (default "
+                                                             "off) is on and the token's amr lacks mfa)")
 
 # HEAD on every GET route, as RFC 9110 asks: the GET's status and headers, no body.
 for methods in PATHS.values():

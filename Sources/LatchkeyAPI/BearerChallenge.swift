@@ -12,11 +12,12 @@ public enum BearerChallenge: Sendable, Equatable {
     case insufficientUserAuthentication(maxAge: Int? = nil)
 
     /// The challenge a refusal with `code` carries: every 401 has one (RFC 9110 §11.6.1), and so does a refusal of a
-    /// token's role. Nil for the others.
+    /// token's role or of its sign-in. Nil for the others.
     public init?(for code: ErrorCode, message: String) {
         switch code {
         case .tokenExpired, .tokenInvalid: self = .invalidToken(description: message)
         case .forbidden: self = .insufficientScope
+        case .mfaRequired, .reauthenticationRequired: self = .insufficientUserAuthentication()
         default:
             guard code.status == 401 else { return nil }
             self = .bearer

@@ -23,16 +23,23 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case rateLimited = "RATE_LIMITED"
     case internalError = "INTERNAL_ERROR"
     case serviceUnavailable = "SERVICE_UNAVAILABLE"
+    case invalidMFACode = "INVALID_MFA_CODE"
+    case invalidMFAToken = "INVALID_MFA_TOKEN"
+    case mfaAlreadyEnabled = "MFA_ALREADY_ENABLED"
+    case mfaRequired = "MFA_REQUIRED"
+    case reauthenticationRequired = "REAUTHENTICATION_REQUIRED"
 
     /// The HTTP status of every answer with this code.
     public var status: Int {
         switch self {
         case .validationError, .invalidJSON, .invalidOrExpiredToken: 400
-        case .invalidCredentials, .tokenMissing, .tokenExpired, .tokenInvalid, .invalidRefreshToken, .refreshTokenReused: 401
-        case .emailNotVerified, .accountDisabled, .forbidden, .csrfRejected: 403
+        case .invalidCredentials, .tokenMissing, .tokenExpired, .tokenInvalid, .invalidRefreshToken, .refreshTokenReused, .invalidMFACode,
+            .invalidMFAToken:
+            401
+        case .emailNotVerified, .accountDisabled, .forbidden, .csrfRejected, .mfaRequired, .reauthenticationRequired: 403
         case .notFound: 404
         case .methodNotAllowed: 405
-        case .emailAlreadyRegistered: 409
+        case .emailAlreadyRegistered, .mfaAlreadyEnabled: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
         case .rateLimited: 429
@@ -65,6 +72,11 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
         case .rateLimited: "Too many attempts; try again later"
         case .internalError: "Internal error"
         case .serviceUnavailable: "The database is unavailable"
+        case .invalidMFACode: "The code is wrong, used or expired"
+        case .invalidMFAToken: "The sign-in challenge is unknown, expired or used up; sign in again"
+        case .mfaAlreadyEnabled: "TOTP is already on"
+        case .mfaRequired: "Sign in with a second factor to use this route"
+        case .reauthenticationRequired: "Sign in again, then retry"
         }
     }
 }

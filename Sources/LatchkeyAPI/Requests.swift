@@ -82,17 +82,61 @@ public struct UpdateProfileRequest: Codable, Sendable {
     }
 }
 
-/// `DELETE /auth/me`
-public struct DeleteAccountRequest: Codable, Sendable {
-    public var password: String
+/// The confirmation of a sensitive action (`DELETE /auth/me`, enrolling or removing a factor, new recovery codes): the
+/// password of an account that has one, and a current TOTP or unused recovery code on an account with TOTP.
+public struct ConfirmationRequest: Codable, Sendable {
+    public var password: String?
+    public var code: String?
 
-    public init(password: String) {
+    public init(password: String? = nil, code: String? = nil) {
         self.password = password
+        self.code = code
     }
 
     public init(from decoder: any Decoder) throws {
         var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
-        password = fields.required(.password)
+        password = fields.optional(.password)
+        code = fields.optional(.code)
+        try fields.finish()
+    }
+}
+
+/// `DELETE /auth/me`
+public typealias DeleteAccountRequest = ConfirmationRequest
+
+/// `POST /auth/mfa/totp/confirm`
+public struct MFACodeRequest: Codable, Sendable {
+    public var code: String
+
+    public init(code: String) {
+        self.code = code
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        code = fields.required(.code)
+        try fields.finish()
+    }
+}
+
+/// `POST /auth/mfa/verify`: the challenge's `mfaToken` (or, for a step-up, a Bearer token instead) and one of `code`
+/// (TOTP) or `recoveryCode`.
+public struct MFAVerifyRequest: Codable, Sendable {
+    public var mfaToken: String?
+    public var code: String?
+    public var recoveryCode: String?
+
+    public init(mfaToken: String? = nil, code: String? = nil, recoveryCode: String? = nil) {
+        self.mfaToken = mfaToken
+        self.code = code
+        self.recoveryCode = recoveryCode
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        mfaToken = fields.optional(.mfaToken)
+        code = fields.optional(.code)
+        recoveryCode = fields.optional(.recoveryCode)
         try fields.finish()
     }
 }

@@ -139,8 +139,26 @@ public struct AdminUserResponse: Codable, Sendable, Equatable {
     public var lastLoginAt: Date?
     /// Sessions neither revoked nor expired.
     public var activeSessions: Int
+    /// TOTP is on (absent from servers before contract v3, as are the next two).
+    public var mfaEnabled: Bool?
+    /// How many passkeys the account has.
+    public var passkeys: Int?
+    /// The providers of the identities linked to the account.
+    public var identities: [String]?
 
-    public init(user: UserResponse, disabled: Bool, deletedAt: Date?, lastLoginAt: Date?, activeSessions: Int) {
+    public init(
+        user: UserResponse,
+        disabled: Bool,
+        deletedAt: Date?,
+        lastLoginAt: Date?,
+        activeSessions: Int,
+        mfaEnabled: Bool? = nil,
+        passkeys: Int? = nil,
+        identities: [String]? = nil
+    ) {
+        self.mfaEnabled = mfaEnabled
+        self.passkeys = passkeys
+        self.identities = identities
         self.id = user.id
         self.email = user.email
         self.name = user.name
@@ -168,6 +186,9 @@ public struct AdminUserResponse: Codable, Sendable, Equatable {
         try container.encode(deletedAt, forKey: .deletedAt)
         try container.encode(lastLoginAt, forKey: .lastLoginAt)
         try container.encode(activeSessions, forKey: .activeSessions)
+        try container.encodeIfPresent(mfaEnabled, forKey: .mfaEnabled)
+        try container.encodeIfPresent(passkeys, forKey: .passkeys)
+        try container.encodeIfPresent(identities, forKey: .identities)
     }
 }
 
@@ -243,5 +264,92 @@ public struct AuditEventListResponse: Codable, Sendable {
     public init(events: [AuditEventResponse], nextCursor: String? = nil) {
         self.events = events
         self.nextCursor = nextCursor
+    }
+}
+
+/// `POST /auth/login` (and every other first factor) of an account with TOTP: no session yet; `POST /auth/mfa/verify`
+/// with `mfaToken` and a code finishes the sign-in.
+public struct MFAChallengeResponse: Codable, Sendable {
+    public var mfaRequired: Bool
+    public var mfaToken: String
+    /// `totp`, `recovery` (while unused codes remain), `passkey`.
+    public var methods: [String]
+    /// Seconds.
+    public var expiresIn: Int
+
+    public init(mfaToken: String, methods: [String], expiresIn: Int) {
+        self.mfaRequired = true
+        self.mfaToken = mfaToken
+        self.methods = methods
+        self.expiresIn = expiresIn
+    }
+}
+
+/// `GET /auth/mfa`
+public struct MFAStatusResponse: Codable, Sendable, Equatable {
+    public struct TOTP: Codable, Sendable, Equatable {
+        /// False while an enrolment waits for its first code.
+        public var enabled: Bool
+        public var confirmedAt: Date?
+
+        public init(enabled: Bool, confirmedAt: Date?) {
+            self.enabled = enabled
+            self.confirmedAt = confirmedAt
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(enabled, forKey: .enabled)
+            try container.encode(confirmedAt, forKey: .confirmedAt)
+        }
+    }
+
+    /// Null when the account has no TOTP, not even a pending one.
+    public var totp: TOTP?
+    public var recoveryCodesRemaining: Int
+    /// How many passkeys the account has.
+    public var passkeys: Int
+
+    public init(totp: TOTP?, recoveryCodesRemaining: Int, passkeys: Int) {
+        self.totp = totp
+        self.recoveryCodesRemaining = recoveryCodesRemaining
+        self.passkeys = passkeys
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(totp, forKey: .totp)
+        try container.encode(recoveryCodesRemaining, forKey: .recoveryCodesRemaining)
+        try container.encode(passkeys, forKey: .passkeys)
+    }
+}
+
+/// `POST /auth/mfa/totp/enroll`: the secret for an authenticator app, typed (`secret`), tapped (`otpauthUri`) or
+/// scanned (`qrSvg`, an SVG document of a QR code of `otpauthUri`).
+public struct TOTPEnrolmentResponse: Codable, Sendable {
+    /// Base32 without padding.
+    public var secret: String
+    public var otpauthUri: String
+    public var qrSvg: String
+    public var algorithm: String
+    public var digits: Int
+    public var period: Int
+
+    public init(secret: String, otpauthUri: String, qrSvg: String) {
+        self.secret = secret
+        self.otpauthUri = otpauthUri
+        self.qrSvg = qrSvg
+        self.algorithm = "SHA1"
+        self.digits = 6
+        self.period = 30
+    }
+}
+
+/// `POST /auth/mfa/totp/confirm` and `POST /auth/mfa/recovery-codes`: ten single-use codes, shown only here.
+public struct RecoveryCodesResponse: Codable, Sendable {
+    public var recoveryCodes: [String]
+
+    public init(recoveryCodes: [String]) {
+        self.recoveryCodes = recoveryCodes
     }
 }

@@ -109,7 +109,7 @@ public final class LatchkeyClient: Sendable {
 
     /// Deletes the account and signs out.
     public func deleteAccount(password: String) async throws {
-        let _: Empty = try await authorized(.DELETE, "auth/me", DeleteAccountRequest(password: password))
+        let _: Empty = try await authorized(.DELETE, "auth/me", ConfirmationRequest(password: password))
         try await store.save(nil)
     }
 

@@ -43,4 +43,9 @@ public struct AuthError: Error, Sendable, Equatable {
     public static let forbidden = AuthError(.forbidden)
     public static let csrfRejected = AuthError(.csrfRejected)
     public static let serviceUnavailable = AuthError(.serviceUnavailable, retryAfter: 5)
+    public static let invalidMFACode = AuthError(.invalidMFACode)
+    public static let invalidMFAToken = AuthError(.invalidMFAToken)
+    public static let mfaAlreadyEnabled = AuthError(.mfaAlreadyEnabled)
+    public static let mfaRequired = AuthError(.mfaRequired)
+    public static let reauthenticationRequired = AuthError(.reauthenticationRequired)
 }

@@ -97,15 +97,20 @@ func buildRouter(
     SystemController(database: services.database, issuer: services.issuer, metrics: metrics).addRoutes(to: router)
     pages.addAssets(to: router)
     let auth = router.group("auth")
-    auth.addRoutes(AuthController(accounts: accountService, sessions: sessionService, limiter: limiter, cookie: cookie).endpoints)
+    let secondFactors = services.secondFactors
+    auth.addRoutes(
+        AuthController(accounts: accountService, sessions: sessionService, secondFactors: secondFactors, limiter: limiter, cookie: cookie).endpoints
+    )
     auth.addRoutes(EmailFlowController(accounts: accountService, limiter: limiter, pages: pages).endpoints)
     auth.addRoutes(pages.endpoints)
     auth.add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AuthenticatedContext.self)
         .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
+        .addRoutes(SecondFactorController(secondFactors: secondFactors).endpoints)
     router.group("admin").add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AdminContext.self)
-        .addRoutes(AdminController(admin: services.admin, audit: services.audit).endpoints)
+        .add(middleware: SecondFactorRequirement(enabled: configuration.secondFactor.adminRequiresMFA))
+        .addRoutes(AdminController(admin: services.admin, audit: services.audit, secondFactors: secondFactors).endpoints)
     return router
 }
 

@@ -9,6 +9,7 @@ public struct LatchkeyConfiguration: Sendable {
     public let accounts: AccountConfiguration
     public let mail: MailConfiguration
     public let limits: RateLimitConfiguration
+    public let secondFactor: SecondFactorConfiguration
     public let trustedProxies: TrustedProxies
     /// The configured key-encryption key; nil lets SQLite keep its own beside the database.
     public let keyEncryptionKey: KeyEncryptionKey?
@@ -24,6 +25,7 @@ public struct LatchkeyConfiguration: Sendable {
         accounts = try AccountConfiguration(reader: config)
         mail = try MailConfiguration(reader: config)
         limits = try RateLimitConfiguration(reader: config)
+        secondFactor = try SecondFactorConfiguration(reader: config)
         trustedProxies = try TrustedProxies(reader: config)
         keyEncryptionKey = try KeyEncryptionKey.configured(reader: config)
         auditRetention = try AuditLog.retention(reader: config)

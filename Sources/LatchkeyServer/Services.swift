@@ -14,6 +14,7 @@ public struct LatchkeyServices: Sendable {
     public let limiter: RateLimiter
     public let sessions: SessionService
     public let accounts: AccountService
+    public let secondFactors: SecondFactorService
     public let admin: AdminService
     public let keys: SigningKeyService
     public let cleanup: Cleanup
@@ -35,7 +36,21 @@ public struct LatchkeyServices: Sendable {
         let sealer = MailSealer(keyEncryptionKey: opened.keyEncryptionKey)
         let hasher = PasswordHasher(cost: accounts.bcryptCost)
         let limiter = RateLimiter(store: database.rateLimits, configuration: configuration.limits)
-        let sessions = SessionService(database: database, issuer: issuer, hasher: hasher, accounts: accounts, limiter: limiter)
+        let sessions = SessionService(
+            database: database,
+            issuer: issuer,
+            hasher: hasher,
+            accounts: accounts,
+            limiter: limiter,
+            keyEncryptionKey: opened.keyEncryptionKey
+        )
+        let secondFactors = SecondFactorService(
+            database: database,
+            sessions: sessions,
+            hasher: hasher,
+            configuration: configuration.secondFactor,
+            keyEncryptionKey: opened.keyEncryptionKey
+        )
         let audit = AuditLog(store: database.audit, retention: configuration.auditRetention)
         return LatchkeyServices(
             database: database,
@@ -49,8 +64,10 @@ public struct LatchkeyServices: Sendable {
                 policy: PasswordPolicy(),
                 configuration: accounts,
                 composer: try await MailComposer(configuration: mail, sealer: sealer),
-                tokens: tokens
+                tokens: tokens,
+                confirmation: secondFactors.confirmation
             ),
+            secondFactors: secondFactors,
             admin: AdminService(database: database, sessions: sessions),
             keys: SigningKeyService(
                 store: database.signingKeys,

@@ -10,7 +10,7 @@ struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
         abstract: "List, show, create and change accounts.",
-        subcommands: [List.self, Show.self, Create.self, Promote.self, Demote.self, Disable.self, Enable.self, Import.self]
+        subcommands: [List.self, Show.self, Create.self, Promote.self, Demote.self, Disable.self, Enable.self, MFAReset.self, Import.self]
     )
 
     /// Options of every `users` command.
@@ -169,6 +169,23 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument(help: "The account's email.") var email: String
         func run() async throws { try await output.change(email, UserChanges(disabled: false)) }
     }
+
+    struct MFAReset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mfa-reset",
+            abstract: "Remove an account's TOTP and recovery codes (passkeys stay) and end every session: for a user who lost both."
+        )
+        @OptionGroup var output: Output
+        @Argument(help: "The account's email.") var email: String
+
+        func run() async throws {
+            try await output.options.withServices { services in
+                let user = try await services.summary(email: email)
+                _ = try await services.secondFactors.reset(userID: user.user.id, client: .commandLine, logger: Logger(label: "latchkey"))
+                output.print([try await services.admin.user(id: user.user.id)])
+            }
+        }
+    }
 }
 
 extension UsersCommand.Output {
@@ -184,12 +201,13 @@ extension UsersCommand.Output {
         if json { return JSONLines.print(rows.map(\.response)) }
         let dates = ISO8601DateFormatter()
         Table.print(
-            header: ["EMAIL", "NAME", "ROLE", "VERIFIED", "STATE", "SESSIONS", "LAST LOGIN", "ID"],
+            header: ["EMAIL", "NAME", "ROLE", "VERIFIED", "STATE", "MFA", "SESSIONS", "LAST LOGIN", "ID"],
             rows: rows.map { row in
                 let user = row.user
                 let state = user.deletedAt != nil ? "deleted" : user.disabledAt != nil ? "disabled" : "active"
                 return [
-                    user.email, user.name, user.role.rawValue, user.emailVerified ? "yes" : "no", state, String(row.activeSessions),
+                    user.email, user.name, user.role.rawValue, user.emailVerified ? "yes" : "no", state, row.mfaEnabled ? "totp" : "-",
+                    String(row.activeSessions),
                     row.lastLoginAt.map(dates.string(from:)) ?? "-", user.id.uuidString.lowercased(),
                 ]
             }

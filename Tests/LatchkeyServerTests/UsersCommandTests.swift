@@ -222,4 +222,20 @@ import Testing
             #expect(try await client.login(email: email).status == .ok)
         }
     }
+
+    @Test func mfaResetRemovesTheSecondFactorAndEndsTheSessions() async throws {
+        let app = TestApp()
+        try await app.run { client in
+            let account = try await SecondFactorFlowTests.enroll(client)
+            #expect(try await client.login(email: account.email).json["mfaRequired"] as? Bool == true)
+            let reset = try Self.latchkey(["users", "mfa-reset", account.email, "--json"], database: app.database)
+            #expect(reset.status == 0, "\(reset.stderr)")
+            #expect(reset.objects.first?["mfaEnabled"] as? Bool == false && reset.objects.first?["activeSessions"] as? Int == 0)
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await client.request(.get, "/auth/me", bearer: account.session.accessToken).status == .unauthorized)
+            #expect(try await client.login(email: account.email).decode(TokenPairResponse.self).amr == ["pwd"])
+            let unknown = try Self.latchkey(["users", "mfa-reset", "nobody@example.com"], database: app.database)
+            #expect(unknown.status == 1)
+        }
+    }
 }

@@ -36,6 +36,7 @@ public struct AccountService: Sendable {
     let composer: MailComposer
     /// Lifetimes of verification and reset tokens.
     let tokens: TokenConfiguration
+    let confirmation: ActionConfirmation
 
     public init(
         database: any StorageBackend,
@@ -44,8 +45,10 @@ public struct AccountService: Sendable {
         policy: PasswordPolicy,
         configuration: AccountConfiguration,
         composer: MailComposer,
-        tokens: TokenConfiguration
+        tokens: TokenConfiguration,
+        confirmation: ActionConfirmation
     ) {
+        self.confirmation = confirmation
         self.database = database
         self.sessions = sessions
         self.hasher = hasher
@@ -142,9 +145,9 @@ public struct AccountService: Sendable {
     }
 
     /// Soft delete: the row stays (its email stays reserved), every session is revoked.
-    public func deleteAccount(_ identity: Identity, password: String, client: ClientInfo, logger: Logger) async throws {
+    public func deleteAccount(_ identity: Identity, _ confirmation: Confirmation, client: ClientInfo, logger: Logger) async throws {
         let user = identity.user
-        guard try await hasher.verify(password, hash: user.passwordHash) else { throw AuthError.invalidCredentials }
+        _ = try await self.confirmation.confirm(identity, confirmation, client: client)
         let now = Date()
         let audit = AuditEvent(.userDeleted, by: client, at: now, userID: user.id, sessionID: identity.sessionID)
         try await database.users.softDelete(userID: user.id, now: now, audit: audit)

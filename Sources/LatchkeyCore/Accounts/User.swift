@@ -43,6 +43,9 @@ public struct User: Sendable, Equatable {
         self.disabledAt = disabledAt
     }
 
+    /// Accounts that sign in only with a passkey, a provider or email have none (an empty hash).
+    public var hasPassword: Bool { !passwordHash.isEmpty }
+
     /// Neither deleted nor disabled.
     public var isActive: Bool { deletedAt == nil && disabledAt == nil }
 }

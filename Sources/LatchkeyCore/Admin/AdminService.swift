@@ -9,11 +9,14 @@ public struct UserSummary: Sendable, Equatable {
     public var lastLoginAt: Date?
     /// Sessions neither revoked nor expired.
     public var activeSessions: Int
+    /// TOTP is on.
+    public var mfaEnabled: Bool
 
-    public init(user: User, lastLoginAt: Date?, activeSessions: Int) {
+    public init(user: User, lastLoginAt: Date?, activeSessions: Int, mfaEnabled: Bool = false) {
         self.user = user
         self.lastLoginAt = lastLoginAt
         self.activeSessions = activeSessions
+        self.mfaEnabled = mfaEnabled
     }
 }
 

@@ -31,12 +31,21 @@ public struct AuditEvent: Sendable, Hashable {
         public static let userUpdated = Kind(rawValue: "user.updated")
         public static let keyRotated = Kind(rawValue: "key.rotated")
         public static let keyRetired = Kind(rawValue: "key.retired")
+        public static let mfaTOTPEnabled = Kind(rawValue: "mfa.totp_enabled")
+        public static let mfaTOTPDisabled = Kind(rawValue: "mfa.totp_disabled")
+        public static let mfaRecoveryCodesRegenerated = Kind(rawValue: "mfa.recovery_codes_regenerated")
+        public static let mfaRecoveryCodeUsed = Kind(rawValue: "mfa.recovery_code_used")
+        /// A wrong second-factor code, wherever one is taken.
+        public static let mfaChallengeFailed = Kind(rawValue: "mfa.challenge_failed")
+        /// An administrator removed an account's TOTP.
+        public static let mfaReset = Kind(rawValue: "mfa.reset")
 
         /// Every type this version writes (the contract's list).
         public static let all: [Kind] = [
             .userRegistered, .userEmailVerified, .loginSucceeded, .loginFailed, .loginThrottled, .tokenRefreshed, .tokenReuseDetected,
             .sessionRevoked, .logout, .logoutAll, .passwordChanged, .passwordResetRequested, .passwordReset, .userDeleted, .userUpdated,
-            .keyRotated, .keyRetired,
+            .keyRotated, .keyRetired, .mfaTOTPEnabled, .mfaTOTPDisabled, .mfaRecoveryCodesRegenerated, .mfaRecoveryCodeUsed,
+            .mfaChallengeFailed, .mfaReset,
         ]
     }
 

@@ -1,12 +1,11 @@
-import Crypto
 import Foundation
 
 /// Seals mail bodies for the outbox and opens them for delivery (AES-GCM under a key derived from the KEK).
 public struct MailSealer: Sendable {
-    private let key: SymmetricKey
+    private let sealer: SecretSealer
 
     public init(keyEncryptionKey: KeyEncryptionKey) {
-        key = keyEncryptionKey.derivedKey(for: "outbox mail body")
+        sealer = SecretSealer(keyEncryptionKey: keyEncryptionKey, purpose: "outbox mail body")
     }
 
     private struct Body: Codable {
@@ -17,7 +16,7 @@ public struct MailSealer: Sendable {
     public func seal(_ mail: OutgoingMail) throws -> SealedMail {
         let body = try JSONEncoder().encode(Body(text: mail.text, html: mail.html))
         // The mail id is authenticated with the body: a sealed body moved to another row does not open.
-        let sealed = try AES.GCM.seal(body, using: key, authenticating: Data(mail.id.uuidString.utf8)).combined!
+        let sealed = try sealer.seal(body, owner: mail.id.uuidString)
         return SealedMail(
             id: mail.id,
             to: mail.to,
@@ -35,8 +34,7 @@ public struct MailSealer: Sendable {
         case .plain(let plainText, let plainHTML):
             (text, html) = (plainText, plainHTML)
         case .sealed(let data):
-            let opened = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: key, authenticating: Data(mail.id.uuidString.utf8))
-            let body = try JSONDecoder().decode(Body.self, from: opened)
+            let body = try JSONDecoder().decode(Body.self, from: try sealer.open(data, owner: mail.id.uuidString))
             (text, html) = (body.text, body.html)
         }
         return OutgoingMail(

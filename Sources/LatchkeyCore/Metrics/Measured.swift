@@ -17,6 +17,18 @@ enum Measured {
         ["rotated", "replayed", "reused", "invalid", "disabled"]
     )
 
+    /// Second-factor codes by method (`totp`, `recovery`, `passkey`) and result (`success`, `failure`, `throttled`).
+    static let mfaVerifications: [String: Counter] = Dictionary(
+        uniqueKeysWithValues: ["totp", "recovery", "passkey"].flatMap { method in
+            ["success", "failure", "throttled"].map { result in
+                (
+                    "\(method) \(result)",
+                    Counter(label: "latchkey_mfa_verifications_total", dimensions: [("method", method), ("result", result)])
+                )
+            }
+        }
+    )
+
     static let mailsQueued = Counter(label: "latchkey_mails_queued_total")
     static let mailsSent = Counter(label: "latchkey_mails_sent_total")
     /// Attempts that failed and will be retried.

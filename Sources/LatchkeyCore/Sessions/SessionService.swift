@@ -57,6 +57,11 @@ public struct SessionPage: Sendable {
 public struct Identity: Sendable {
     public var user: User
     public var sessionID: UUID
+    /// How and when the session signed in, as the access token says: the confirmation of sensitive actions and
+    /// `LATCHKEY_ADMIN_REQUIRE_MFA` read them. A token of an earlier version, without them, counts as a password
+    /// sign-in long ago.
+    public var amr: [String]
+    public var authTime: Date
     public var userID: UUID { user.id }
 }
 
@@ -67,20 +72,30 @@ public struct SessionService: Sendable {
     let hasher: PasswordHasher
     let accounts: AccountConfiguration
     let limiter: RateLimiter
+    /// Seals the successor of a refresh token that a step-up replaced: it had no token in hand to seal it under.
+    let steppedUpSuccessors: SecretSealer
 
-    public init(database: any StorageBackend, issuer: TokenIssuer, hasher: PasswordHasher, accounts: AccountConfiguration, limiter: RateLimiter) {
+    public init(
+        database: any StorageBackend,
+        issuer: TokenIssuer,
+        hasher: PasswordHasher,
+        accounts: AccountConfiguration,
+        limiter: RateLimiter,
+        keyEncryptionKey: KeyEncryptionKey
+    ) {
         self.database = database
         self.issuer = issuer
         self.hasher = hasher
         self.accounts = accounts
         self.limiter = limiter
+        self.steppedUpSuccessors = SecretSealer(keyEncryptionKey: keyEncryptionKey, purpose: "stepped-up refresh successor")
     }
 
     var tokens: TokenConfiguration { issuer.configuration }
 
     /// Throws `RATE_LIMITED`, before the password is checked, while the client IP's login budget is spent or the
     /// account waits after too many failures.
-    public func login(_ credentials: Credentials, client: ClientInfo, logger: Logger) async throws -> IssuedTokens {
+    public func login(_ credentials: Credentials, client: ClientInfo, logger: Logger) async throws -> SignIn {
         let email = EmailAddress.lookupForm(credentials.email)
         let reservation = try await limiter.reserveLogin(email: email, ip: client.ip)
         let user = try await database.users.user(email: email)
@@ -120,11 +135,10 @@ public struct SessionService: Sendable {
             try await database.audit.record([AuditEvent(.loginFailed, by: client, at: now, userID: user.id, details: ["reason": .string(reason)])])
             throw user.isActive ? AuthError.emailNotVerified : AuthError.accountDisabled
         }
-        let tokens = try await startSession(for: user, client: client, recording: .loginSucceeded, clearingLoginFailures: reservation.accountKey)
+        let signIn = try await finishSignIn(user, methods: [.password], client: client, clearingLoginFailures: reservation.accountKey, logger: logger)
         Measured.loginsSucceeded.increment()
-        logger.info("login", metadata: ["event": "login.succeeded", "user": "\(user.id)"])
         if hasher.needsRehash(user.passwordHash) { await rehash(user, credentials.password, logger: logger) }
-        return tokens
+        return signIn
     }
 
     /// An imported hash, or one from before a cost change, is replaced by one at the configured cost. The login has
@@ -190,7 +204,7 @@ public struct SessionService: Sendable {
             logger.info("refresh", metadata: ["event": "refresh", "user": "\(user.id)", "session": "\(session.id)"])
             return try await issue(user: user, session: session, refreshToken: successor, now: now)
         case .replayed(let session, let user, let sealed):
-            let sameSuccessor = try RefreshRotation.open(sealed, presented: presented)
+            let sameSuccessor = try openSuccessor(sealed, presented: presented, presentedKey: rotation.presentedHash)
             logger.info("refresh within grace", metadata: ["event": "refresh.grace", "user": "\(user.id)", "session": "\(session.id)"])
             return try await issue(user: user, session: session, refreshToken: sameSuccessor, now: now)
         case .reused:
@@ -201,6 +215,40 @@ public struct SessionService: Sendable {
         case .accountDisabled:
             throw AuthError.accountDisabled
         }
+    }
+
+    /// A rotation seals the successor under the presented token; a step-up, which has no refresh token in hand, under
+    /// the KEK with the replaced token's key authenticated.
+    private func openSuccessor(_ sealed: Data, presented: String, presentedKey: Data) throws -> String {
+        if let successor = try? RefreshRotation.open(sealed, presented: presented) { return successor }
+        return String(decoding: try steppedUpSuccessors.open(sealed, owner: Base64URL.encode(presentedKey)), as: UTF8.self)
+    }
+
+    /// Adds a second factor to the caller's session (step-up): new `amr` and `auth_time`, and a rotated refresh token;
+    /// the token it replaces is treated as rotated.
+    public func addFactor(_ method: AuthenticationMethod, to identity: Identity, now: Date = Date()) async throws -> IssuedTokens {
+        let successor = RefreshToken.make(now: now)
+        let sealer = steppedUpSuccessors
+        guard
+            let session = try await database.sessions.stepUp(
+                sessionID: identity.sessionID,
+                userID: identity.userID,
+                amr: Self.amr(identity.amr, adding: method),
+                successorHash: RefreshToken.key(successor),
+                sealSuccessor: { replaced in try sealer.seal(Data(successor.utf8), owner: Base64URL.encode(replaced)) },
+                sessionExpiresAt: now.addingTimeInterval(Double(tokens.refreshTokenTTL)),
+                now: now
+            )
+        else { throw AuthError.tokenInvalid }
+        return try await issue(user: identity.user, session: session, refreshToken: successor, now: now)
+    }
+
+    /// `amr` once `method` is added: the methods in the order of use, then `mfa` when there are two of them.
+    static func amr(_ current: [String], adding method: AuthenticationMethod) -> [String] {
+        var methods = current.filter { $0 != AuthenticationMethod.multiFactor.rawValue }
+        if !methods.contains(method.rawValue) { methods.append(method.rawValue) }
+        return methods.count > 1 || current.contains(AuthenticationMethod.multiFactor.rawValue)
+            ? methods + [AuthenticationMethod.multiFactor.rawValue] : methods
     }
 
     /// Ends the session of `refreshToken`, or else of the caller's access token. Unknown tokens are fine.
@@ -243,7 +291,12 @@ public struct SessionService: Sendable {
         guard let user = try await database.sessions.activeUser(sessionID: token.sessionID, userID: token.userID, now: now) else {
             throw AuthError.tokenInvalid
         }
-        return Identity(user: user, sessionID: token.sessionID)
+        return Identity(
+            user: user,
+            sessionID: token.sessionID,
+            amr: token.claims.amr ?? [AuthenticationMethod.password.rawValue],
+            authTime: token.claims.authTime.map { Date(timeIntervalSince1970: Double($0)) } ?? .distantPast
+        )
     }
 
     private func issue(user: User, session: Session, refreshToken: String, now: Date) async throws -> IssuedTokens {

@@ -9,6 +9,7 @@ public protocol UserStore: Sendable {
     /// Throws `AuthError.emailAlreadyRegistered` when the email is taken, by a deleted account too.
     func insertUser(_ user: User, verification: (EmailToken, SealedMail)?, audit: AuditEvent) async throws
     func user(email: String) async throws -> User?
+    func user(id: UUID) async throws -> User?
     func updateName(userID: UUID, name: String, now: Date, audit: AuditEvent) async throws -> User?
     /// In one transaction: sets the hash, revokes every session of the user except `keepSessionID`, voids
     /// pending reset tokens and queues the notice mail.
@@ -45,6 +46,19 @@ public protocol SessionStore: Sendable {
     /// Rotates a refresh token in one transaction; the database decides concurrent races. Records
     /// `rotation.auditEvent(for:)`.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome
+    /// Adds a factor to a live session of the user, in one transaction: sets its `amr`, its `auth_time` to `now`, and
+    /// replaces its live refresh token by `successorHash` as a rotation does (the replaced token's successor sealed by
+    /// `sealSuccessor`, given the replaced token's key), so that the replaced token follows the grace and reuse rules.
+    /// Nil when the session is not live.
+    func stepUp(
+        sessionID: UUID,
+        userID: UUID,
+        amr: [String],
+        successorHash: Data,
+        sealSuccessor: @escaping @Sendable (_ replacedKey: Data) throws -> Data,
+        sessionExpiresAt: Date,
+        now: Date
+    ) async throws -> Session?
     /// The active user of a session that is neither revoked nor expired, in one query (every protected request asks).
     func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User?
     /// Up to `limit` of the user's sessions that are neither revoked nor expired, newest first (by creation, then id),
@@ -168,6 +182,47 @@ public protocol RateLimitStore: Sendable {
     func deleteSpent(now: Date, forgetBefore: Date, limit: Int) async throws -> Int
 }
 
+/// Second factors: TOTP secrets (sealed), recovery codes (keyed hashes) and the challenges of sign-ins waiting for
+/// their second step (hashed tokens). Every use of a code is decided by the database, so two requests with one code
+/// give one success, on any number of instances.
+public protocol MFAStore: Sendable {
+    func factors(userID: UUID) async throws -> SecondFactors
+    /// Stores a pending TOTP secret, replacing a pending one (its last used step stays). False when TOTP is on.
+    func startTOTPEnrolment(userID: UUID, sealedSecret: Data, now: Date) async throws -> Bool
+    /// In one transaction: turns the pending TOTP on with `step` as its last used step (unless a step at or after it was
+    /// used), replaces the recovery codes by `recoveryCodeHashes` and revokes every session of the account but
+    /// `keepSessionID`. False when nothing is pending or the step was used.
+    func confirmTOTP(
+        userID: UUID,
+        step: Int64,
+        recoveryCodeHashes: [String],
+        keepSessionID: UUID,
+        now: Date,
+        audit: AuditEvent
+    ) async throws -> Bool
+    /// Records `step` as the last used step of the account's TOTP, only when TOTP is on and `step` is after the last
+    /// used one. False otherwise: the code was used already, or the factor is gone.
+    func useTOTPStep(userID: UUID, step: Int64) async throws -> Bool
+    /// Spends the unused recovery code with this hash; false when there is none.
+    func useRecoveryCode(userID: UUID, hash: String, now: Date, audit: AuditEvent) async throws -> Bool
+    /// Replaces every recovery code of the account.
+    func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date, audit: AuditEvent) async throws
+    /// Removes TOTP (on or pending) and the recovery codes in one transaction, and with `revokingSessions` every
+    /// session of the account too. The event is recorded when TOTP was on or sessions were revoked; returns whether TOTP
+    /// was on.
+    func removeTOTP(userID: UUID, revokingSessions: Bool, now: Date, audit: AuditEvent) async throws -> Bool
+    func createChallenge(_ challenge: MFAChallenge) async throws
+    /// The challenge, while it is unused, unexpired and has wrong codes to spare.
+    func liveChallenge(tokenHash: Data, now: Date) async throws -> MFAChallenge?
+    /// Reserves a wrong code on the live challenge before the code is checked, so that concurrent guesses cannot get
+    /// past five; nil when it is no longer live.
+    func reserveChallengeAttempt(tokenHash: Data, now: Date) async throws -> MFAChallenge?
+    /// Ends the challenge with a success, giving back the reserved wrong code. False when it ended meanwhile.
+    func finishChallenge(tokenHash: Data, now: Date) async throws -> Bool
+    /// Deletes up to `limit` challenges that expired or were used before `before`; returns how many.
+    func deleteEndedChallenges(before: Date, limit: Int) async throws -> Int
+}
+
 /// The audit log: append-only but for retention.
 public protocol AuditStore: Sendable {
     /// Records events that go with no other change (a failed login), in one transaction.
@@ -188,6 +243,7 @@ public protocol StorageBackend: Sendable {
     var outbox: any OutboxStore { get }
     var rateLimits: any RateLimitStore { get }
     var audit: any AuditStore { get }
+    var mfa: any MFAStore { get }
     /// Throws when the database does not answer.
     func ping() async throws
     /// Brings the query planner's statistics up to date where they have drifted far; cleanup calls it after each run.

@@ -6,10 +6,10 @@ import Foundation
 /// as `sealed:v1:` and the base64 of the sealed box, in the same column that held keys in the clear before.
 public struct SigningKeySealer: Sendable {
     static let prefix = "sealed:v1:"
-    private let key: SymmetricKey
+    private let sealer: SecretSealer
 
     public init(keyEncryptionKey: KeyEncryptionKey) {
-        key = keyEncryptionKey.derivedKey(for: "signing key")
+        sealer = SecretSealer(keyEncryptionKey: keyEncryptionKey, purpose: "signing key")
     }
 
     public func isSealed(_ key: SigningKey) -> Bool {
@@ -18,8 +18,7 @@ public struct SigningKeySealer: Sendable {
 
     public func seal(_ signingKey: SigningKey) throws -> SigningKey {
         var sealed = signingKey
-        let box = try AES.GCM.seal(Data(signingKey.privateKey.utf8), using: key, authenticating: Data(signingKey.kid.utf8))
-        sealed.privateKey = Self.prefix + box.combined!.base64EncodedString()
+        sealed.privateKey = Self.prefix + (try sealer.seal(Data(signingKey.privateKey.utf8), owner: signingKey.kid)).base64EncodedString()
         return sealed
     }
 
@@ -30,7 +29,7 @@ public struct SigningKeySealer: Sendable {
             guard let combined = Data(base64Encoded: String(signingKey.privateKey.dropFirst(Self.prefix.count))) else {
                 throw CryptoKitError.incorrectParameterSize
             }
-            let material = try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: key, authenticating: Data(signingKey.kid.utf8))
+            let material = try sealer.open(combined, owner: signingKey.kid)
             opened.privateKey = String(decoding: material, as: UTF8.self)
         } catch {
             throw ConfigurationError(

@@ -19,7 +19,7 @@ struct PageRenderer: Sendable {
     let stylesheet: ByteBuffer
 
     init(reader: ConfigReader) async throws {
-        productName = reader.text("productName", default: "Latchkey") ?? "Latchkey"
+        productName = reader.productName
         guard let builtIn = Bundle.module.resourceURL else { throw ConfigurationError("the page templates are missing from the build") }
         HTMLEscaping.registered
         library = try await MustacheLibrary(directory: builtIn.appending(path: "Pages").path)

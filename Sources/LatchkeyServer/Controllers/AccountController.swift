@@ -29,8 +29,8 @@ struct AccountController {
     }
 
     @Sendable func deleteMe(_ request: Request, context: AuthenticatedContext) async throws -> HTTPResponse.Status {
-        let input = try await request.decode(as: DeleteAccountRequest.self, context: context)
-        try await accounts.deleteAccount(context.identity, password: input.password, client: context.client(request), logger: context.logger)
+        let input = try await request.decode(as: ConfirmationRequest.self, context: context)
+        try await accounts.deleteAccount(context.identity, input.confirmation, client: context.client(request), logger: context.logger)
         return .noContent
     }
 

@@ -8,6 +8,7 @@ import LatchkeyCore
 struct AdminController {
     let admin: AdminService
     let audit: AuditLog
+    let secondFactors: SecondFactorService
 
     var endpoints: RouteCollection<AdminContext> {
         RouteCollection(context: AdminContext.self)
@@ -15,6 +16,7 @@ struct AdminController {
             .get("users/:id", use: showUser)
             .patch("users/:id", use: updateUser)
             .post("users/:id/logout-all", use: logoutAll)
+            .delete("users/:id/mfa", use: resetSecondFactor)
             .get("audit", use: listAudit)
     }
 
@@ -45,6 +47,14 @@ struct AdminController {
 
     @Sendable func logoutAll(_ request: Request, context: AdminContext) async throws -> HTTPResponse.Status {
         try await admin.logoutEverywhere(userID: try userID(context), client: context.actingClient(request), logger: context.logger)
+        return .noContent
+    }
+
+    /// Removes the account's TOTP and recovery codes (passkeys stay) and revokes its sessions: for a user who lost both.
+    @Sendable func resetSecondFactor(_ request: Request, context: AdminContext) async throws -> HTTPResponse.Status {
+        guard try await secondFactors.reset(userID: try userID(context), client: context.actingClient(request), logger: context.logger) else {
+            throw AdminService.noSuchUser
+        }
         return .noContent
     }
 

@@ -8,6 +8,7 @@ import LatchkeyCore
 struct AuthController {
     let accounts: AccountService
     let sessions: SessionService
+    let secondFactors: SecondFactorService
     let limiter: RateLimiter
     let cookie: RefreshCookie
 
@@ -17,6 +18,7 @@ struct AuthController {
             .post("login", use: login)
             .post("refresh", use: refresh)
             .post("logout", use: logout)
+            .post("mfa/verify", use: verifySecondFactor)
     }
 
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RegisterResponse> {
@@ -35,11 +37,46 @@ struct AuthController {
         )
     }
 
-    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
+    /// A token pair, or for an account with TOTP the challenge that `mfa/verify` answers.
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decode(as: LoginRequest.self, context: context)
         let credentials = Credentials(email: input.email, password: input.password)
-        let tokens = try await sessions.login(credentials, client: context.client(request), logger: context.logger)
+        let signIn = try await sessions.login(credentials, client: context.client(request), logger: context.logger)
+        return try signInAnswer(signIn, request: request, context: context)
+    }
+
+    /// The second step of a sign-in (`mfaToken` and a code), or with a Bearer token and no `mfaToken` a step-up of the
+    /// caller's session. Both answer a token pair, in cookie mode as login does.
+    @Sendable func verifySecondFactor(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
+        let input = try await request.decode(as: MFAVerifyRequest.self, context: context)
+        let code: SecondFactorCode
+        switch (input.code, input.recoveryCode) {
+        case (let typed?, nil): code = .totp(typed)
+        case (nil, let typed?): code = .recovery(typed)
+        case (nil, nil): throw AuthError.validation(field: "code", "is required (or recoveryCode)")
+        case (.some, .some): throw AuthError.validation(field: "recoveryCode", "must not come with code: send one of them")
+        }
+        let client = context.client(request)
+        let tokens: IssuedTokens
+        if let mfaToken = input.mfaToken {
+            tokens = try await secondFactors.verify(mfaToken: mfaToken, code: code, client: client, logger: context.logger)
+        } else if let bearer = request.bearerToken {
+            let identity = try await sessions.authenticate(accessToken: bearer)
+            tokens = try await secondFactors.stepUp(identity, code: code, client: client, logger: context.logger)
+        } else {
+            throw AuthError.validation(field: "mfaToken", "is required (or an Authorization: Bearer token for a step-up)")
+        }
         return tokenAnswer(tokens, inCookie: cookie.carriesToken(request))
+    }
+
+    private func signInAnswer(_ signIn: SignIn, request: Request, context: AppRequestContext) throws -> Response {
+        switch signIn {
+        case .signedIn(let tokens):
+            return try tokenAnswer(tokens, inCookie: cookie.carriesToken(request)).response(from: request, context: context)
+        case .secondFactorRequired(let pending):
+            let challenge = MFAChallengeResponse(mfaToken: pending.mfaToken, methods: pending.methods, expiresIn: pending.expiresIn)
+            return try EditedResponse.noStore(challenge).response(from: request, context: context)
+        }
     }
 
     /// The token comes from the body, or else from the cookie; a refresh through the cookie rotates the cookie, and
@@ -107,6 +144,7 @@ extension EditedResponse {
 }
 
 extension TokenPairResponse: ResponseEncodable {}
+extension MFAChallengeResponse: ResponseEncodable {}
 extension RegisterResponse: ResponseEncodable {}
 extension UserResponse: ResponseEncodable {}
 extension SessionListResponse: ResponseEncodable {}

@@ -26,7 +26,10 @@ extension UserSummary {
             disabled: user.disabledAt != nil,
             deletedAt: user.deletedAt,
             lastLoginAt: lastLoginAt,
-            activeSessions: activeSessions
+            activeSessions: activeSessions,
+            mfaEnabled: mfaEnabled,
+            passkeys: 0,
+            identities: []
         )
     }
 }

@@ -16,6 +16,7 @@ public struct PostgresBackend: StorageBackend {
     public var outbox: any OutboxStore { PostgresOutboxStore(executor: executor) }
     public var rateLimits: any RateLimitStore { PostgresRateLimitStore(executor: executor) }
     public var audit: any AuditStore { PostgresAuditStore(executor: executor) }
+    public var mfa: any MFAStore { PostgresMFAStore(executor: executor) }
 
     init(client: PostgresClient, logger: Logger) {
         executor = PostgresExecutor(client: client, logger: logger)

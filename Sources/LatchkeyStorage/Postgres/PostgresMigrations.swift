@@ -186,6 +186,43 @@ enum PostgresMigrations {
             ],
             nil
         ),
+        // As SQLite's 0012: second factors.
+        (
+            "0012_second_factors",
+            [
+                """
+                CREATE TABLE totp_factors (
+                    user_id uuid PRIMARY KEY REFERENCES users(id),
+                    sealed_secret bytea NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    confirmed_at timestamptz,
+                    last_used_step bigint
+                )
+                """,
+                """
+                CREATE TABLE recovery_codes (
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    code_hash text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    used_at timestamptz,
+                    PRIMARY KEY (user_id, code_hash)
+                )
+                """,
+                """
+                CREATE TABLE mfa_challenges (
+                    token_hash bytea PRIMARY KEY,
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    amr text NOT NULL,
+                    failures integer NOT NULL DEFAULT 0,
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    used_at timestamptz
+                )
+                """,
+                "CREATE INDEX mfa_challenges_expires_at ON mfa_challenges(expires_at)",
+            ],
+            nil
+        ),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

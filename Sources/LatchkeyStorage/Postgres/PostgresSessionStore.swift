@@ -53,6 +53,51 @@ struct PostgresSessionStore: SessionStore {
         return .invalid
     }
 
+    func stepUp(
+        sessionID: UUID,
+        userID: UUID,
+        amr: [String],
+        successorHash: Data,
+        sealSuccessor: @escaping @Sendable (_ replacedKey: Data) throws -> Data,
+        sessionExpiresAt: Date,
+        now: Date
+    ) async throws -> Session? {
+        let logger = executor.logger
+        return try await executor.transaction { connection in
+            guard
+                let live = try await connection.rows(
+                    """
+                    SELECT t.token_hash FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+                    WHERE s.id = \(sessionID) AND s.user_id = \(userID) AND s.revoked_at IS NULL AND s.expires_at > \(now)
+                      AND t.rotated_at IS NULL
+                    FOR UPDATE OF t, s
+                    """,
+                    logger: logger
+                ).first
+            else { return nil }
+            let replaced = try live.value("token_hash", as: Data.self)
+            let sealed = try sealSuccessor(replaced)
+            _ = try await connection.rows(
+                """
+                UPDATE refresh_tokens SET rotated_at = \(now), successor_hash = \(successorHash), sealed_successor = \(sealed)
+                WHERE token_hash = \(replaced)
+                """,
+                logger: logger
+            )
+            _ = try await connection.rows(
+                "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (\(successorHash), \(sessionID), \(now))",
+                logger: logger
+            )
+            return try await connection.rows(
+                """
+                UPDATE sessions SET amr = \(amr.joined(separator: " ")), auth_time = \(now), last_used_at = \(now), expires_at = \(sessionExpiresAt)
+                WHERE id = \(sessionID) RETURNING *
+                """,
+                logger: logger
+            ).first.map(Session.init(row:))
+        }
+    }
+
     func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User? {
         try await activeUsers.activeUser(sessionID: sessionID, userID: userID, now: now)
     }

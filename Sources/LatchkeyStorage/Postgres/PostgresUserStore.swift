@@ -29,6 +29,10 @@ struct PostgresUserStore: UserStore {
         try await executor.rows(UserByEmailQuery(email: email)).first.map { try User(row: $0) }
     }
 
+    func user(id: UUID) async throws -> User? {
+        try await executor.rows("SELECT * FROM users WHERE id = \(id)").first.map { try User(row: $0) }
+    }
+
     func updateName(userID: UUID, name: String, now: Date, audit: AuditEvent) async throws -> User? {
         let logger = executor.logger
         return try await executor.transaction { connection in
@@ -79,7 +83,8 @@ extension PostgresUserStore {
         try await executor.rows(
             """
             SELECT u.*, (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now))::integer
-                   AS active_sessions
+                   AS active_sessions,
+                   EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled
             FROM users u
             WHERE (\(emailContaining)::text IS NULL OR strpos(u.email, \(emailContaining)) > 0)
               AND (\(after)::uuid IS NULL OR (u.created_at, u.id) < (SELECT created_at, id FROM users WHERE id = \(after)))
@@ -119,14 +124,20 @@ extension PostgresUserStore {
 private func summaryQuery(userID: UUID, now: Date) -> PostgresQuery {
     """
     SELECT u.*, (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now))::integer
-           AS active_sessions
+           AS active_sessions,
+           EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled
     FROM users u WHERE u.id = \(userID)
     """
 }
 
 extension UserSummary {
     init(row: PostgresRandomAccessRow) throws {
-        self.init(user: try User(row: row), lastLoginAt: try row.value("last_login_at"), activeSessions: try row.value("active_sessions"))
+        self.init(
+            user: try User(row: row),
+            lastLoginAt: try row.value("last_login_at"),
+            activeSessions: try row.value("active_sessions"),
+            mfaEnabled: try row.value("mfa_enabled")
+        )
     }
 }
 

@@ -178,6 +178,38 @@ enum SQLiteMigrations {
                     """
             )
         }
+        // Second factors. A TOTP secret is sealed under the KEK; recovery codes are keyed hashes; a challenge is a
+        // sign-in waiting for its second step, kept by the hash of its token.
+        migrator.registerMigration("0012_second_factors") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE totp_factors (
+                        user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id),
+                        sealed_secret BLOB NOT NULL,
+                        created_at DATETIME NOT NULL,
+                        confirmed_at DATETIME,
+                        last_used_step INTEGER
+                    );
+                    CREATE TABLE recovery_codes (
+                        user_id TEXT NOT NULL REFERENCES users(id),
+                        code_hash TEXT NOT NULL,
+                        created_at DATETIME NOT NULL,
+                        used_at DATETIME,
+                        PRIMARY KEY (user_id, code_hash)
+                    );
+                    CREATE TABLE mfa_challenges (
+                        token_hash BLOB PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL REFERENCES users(id),
+                        amr TEXT NOT NULL,
+                        failures INTEGER NOT NULL DEFAULT 0,
+                        created_at DATETIME NOT NULL,
+                        expires_at DATETIME NOT NULL,
+                        used_at DATETIME
+                    );
+                    CREATE INDEX mfa_challenges_expires_at ON mfa_challenges(expires_at);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -72,6 +72,38 @@ struct SQLiteSessionStore: SessionStore {
         }
     }
 
+    func stepUp(
+        sessionID: UUID,
+        userID: UUID,
+        amr: [String],
+        successorHash: Data,
+        sealSuccessor: @escaping @Sendable (_ replacedKey: Data) throws -> Data,
+        sessionExpiresAt: Date,
+        now: Date
+    ) async throws -> Session? {
+        try await writer.write { db in
+            guard
+                let live = try db.row(
+                    """
+                    SELECT t.token_hash FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+                    WHERE s.id = \(sessionID.databaseText) AND s.user_id = \(userID.databaseText) AND s.revoked_at IS NULL
+                      AND s.expires_at > \(now) AND t.rotated_at IS NULL
+                    """
+                )
+            else { return nil }
+            let replaced: Data = live["token_hash"]
+            try db.run(sql: RotationSQL.spend, [now, successorHash, try sealSuccessor(replaced), replaced])
+            try db.run(sql: RotationSQL.addSuccessor, [successorHash, sessionID.databaseText, now])
+            return try db.row(
+                """
+                UPDATE sessions SET amr = \(amr.joined(separator: " ")), auth_time = \(now), last_used_at = \(now),
+                                    expires_at = \(sessionExpiresAt)
+                WHERE id = \(sessionID.databaseText) RETURNING *
+                """
+            ).map(Session.init(row:))
+        }
+    }
+
     func activeUser(sessionID: UUID, userID: UUID, now: Date) async throws -> User? {
         if let user = cache.user(sessionID: sessionID, userID: userID, now: now) { return user }
         let generation = cache.generation

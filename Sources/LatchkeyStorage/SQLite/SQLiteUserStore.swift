@@ -29,6 +29,10 @@ struct SQLiteUserStore: UserStore {
         }
     }
 
+    func user(id: UUID) async throws -> User? {
+        try await writer.read { db in try db.user(id: id) }
+    }
+
     func updateName(userID: UUID, name: String, now: Date, audit: AuditEvent) async throws -> User? {
         try await writer.write { db in
             try db.run("UPDATE users SET name = \(name), updated_at = \(now) WHERE id = \(userID.databaseText) AND deleted_at IS NULL")
@@ -98,9 +102,13 @@ struct SQLiteUserStore: UserStore {
     }
 }
 
-/// The count of the account's live sessions, as the column `active_sessions` of a query over `users u`.
+/// The count of the account's live sessions and whether TOTP is on, as the columns `active_sessions` and `mfa_enabled` of
+/// a query over `users u`.
 private func activeSessions(_ now: Date) -> SQL {
-    "(SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now)) AS active_sessions"
+    """
+    (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now)) AS active_sessions,
+    EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled
+    """
 }
 
 extension GRDB.Database {
@@ -111,6 +119,6 @@ extension GRDB.Database {
 
 extension UserSummary {
     init(row: Row) {
-        self.init(user: User(row: row), lastLoginAt: row["last_login_at"], activeSessions: row["active_sessions"])
+        self.init(user: User(row: row), lastLoginAt: row["last_login_at"], activeSessions: row["active_sessions"], mfaEnabled: row["mfa_enabled"])
     }
 }

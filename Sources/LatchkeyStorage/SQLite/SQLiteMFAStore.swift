@@ -1,0 +1,192 @@
+import Foundation
+import GRDB
+import LatchkeyCore
+
+/// SQLite runs one writer at a time: each use of a code reads and changes its row inside one write transaction.
+struct SQLiteMFAStore: MFAStore {
+    let writer: any DatabaseWriter
+
+    func factors(userID: UUID) async throws -> SecondFactors {
+        try await writer.read { db in
+            let totp = try db.row("SELECT * FROM totp_factors WHERE user_id = \(userID.databaseText)").map(TOTPRecord.init(row:))
+            let remaining =
+                try db.row(
+                    "SELECT count(*) AS n FROM recovery_codes WHERE user_id = \(userID.databaseText) AND used_at IS NULL"
+                )?["n"] as Int? ?? 0
+            return SecondFactors(totp: totp, recoveryCodesRemaining: remaining)
+        }
+    }
+
+    func startTOTPEnrolment(userID: UUID, sealedSecret: Data, now: Date) async throws -> Bool {
+        try await writer.write { db in
+            try db.run(
+                """
+                INSERT INTO totp_factors (user_id, sealed_secret, created_at) VALUES (\(userID.databaseText), \(sealedSecret), \(now))
+                ON CONFLICT (user_id) DO UPDATE SET sealed_secret = excluded.sealed_secret, created_at = excluded.created_at
+                WHERE totp_factors.confirmed_at IS NULL
+                """
+            )
+            return db.changesCount > 0
+        }
+    }
+
+    func confirmTOTP(
+        userID: UUID,
+        step: Int64,
+        recoveryCodeHashes: [String],
+        keepSessionID: UUID,
+        now: Date,
+        audit: AuditEvent
+    ) async throws -> Bool {
+        try await writer.write { db in
+            try db.run(
+                """
+                UPDATE totp_factors SET confirmed_at = \(now), last_used_step = \(step)
+                WHERE user_id = \(userID.databaseText) AND confirmed_at IS NULL AND (last_used_step IS NULL OR last_used_step < \(step))
+                """
+            )
+            guard db.changesCount > 0 else { return false }
+            try db.replaceRecoveryCodes(userID: userID, hashes: recoveryCodeHashes, now: now)
+            try db.revokeSessions(userID: userID, except: keepSessionID, now: now)
+            try db.record(audit)
+            return true
+        }
+    }
+
+    func useTOTPStep(userID: UUID, step: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.run(
+                """
+                UPDATE totp_factors SET last_used_step = \(step)
+                WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < \(step))
+                """
+            )
+            return db.changesCount > 0
+        }
+    }
+
+    func useRecoveryCode(userID: UUID, hash: String, now: Date, audit: AuditEvent) async throws -> Bool {
+        try await writer.write { db in
+            try db.run(
+                """
+                UPDATE recovery_codes SET used_at = \(now)
+                WHERE user_id = \(userID.databaseText) AND code_hash = \(hash) AND used_at IS NULL
+                """
+            )
+            guard db.changesCount > 0 else { return false }
+            try db.record(audit)
+            return true
+        }
+    }
+
+    func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date, audit: AuditEvent) async throws {
+        try await writer.write { db in
+            try db.replaceRecoveryCodes(userID: userID, hashes: hashes, now: now)
+            try db.record(audit)
+        }
+    }
+
+    func removeTOTP(userID: UUID, revokingSessions: Bool, now: Date, audit: AuditEvent) async throws -> Bool {
+        try await writer.write { db in
+            let wasOn = try db.row("SELECT 1 FROM totp_factors WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL") != nil
+            try db.run("DELETE FROM totp_factors WHERE user_id = \(userID.databaseText)")
+            try db.run("DELETE FROM recovery_codes WHERE user_id = \(userID.databaseText)")
+            if revokingSessions { try db.revokeSessions(userID: userID, now: now) }
+            if wasOn || revokingSessions { try db.record(audit) }
+            return wasOn
+        }
+    }
+
+    func createChallenge(_ challenge: MFAChallenge) async throws {
+        try await writer.write { db in
+            try db.run(
+                """
+                INSERT INTO mfa_challenges (token_hash, user_id, amr, failures, created_at, expires_at)
+                VALUES (\(challenge.tokenHash), \(challenge.userID.databaseText), \(challenge.amr.joined(separator: " ")), 0,
+                        \(challenge.createdAt), \(challenge.expiresAt))
+                """
+            )
+        }
+    }
+
+    func liveChallenge(tokenHash: Data, now: Date) async throws -> MFAChallenge? {
+        try await writer.read { db in
+            try db.row(
+                """
+                SELECT * FROM mfa_challenges
+                WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now) AND failures < \(MFAChallenge.maxFailures)
+                """
+            ).map(MFAChallenge.init(row:))
+        }
+    }
+
+    func reserveChallengeAttempt(tokenHash: Data, now: Date) async throws -> MFAChallenge? {
+        try await writer.write { db in
+            try db.row(
+                """
+                UPDATE mfa_challenges SET failures = failures + 1
+                WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now) AND failures < \(MFAChallenge.maxFailures)
+                RETURNING *
+                """
+            ).map(MFAChallenge.init(row:))
+        }
+    }
+
+    func finishChallenge(tokenHash: Data, now: Date) async throws -> Bool {
+        try await writer.write { db in
+            try db.run(
+                """
+                UPDATE mfa_challenges SET used_at = \(now), failures = failures - 1
+                WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now)
+                """
+            )
+            return db.changesCount > 0
+        }
+    }
+
+    func deleteEndedChallenges(before: Date, limit: Int) async throws -> Int {
+        try await writer.write { db in
+            try db.run(
+                """
+                DELETE FROM mfa_challenges WHERE token_hash IN (
+                    SELECT token_hash FROM mfa_challenges WHERE expires_at < \(before) OR used_at < \(before) LIMIT \(limit)
+                )
+                """
+            )
+            return db.changesCount
+        }
+    }
+}
+
+extension GRDB.Database {
+    fileprivate func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date) throws {
+        try run("DELETE FROM recovery_codes WHERE user_id = \(userID.databaseText)")
+        for hash in hashes {
+            try run("INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (\(userID.databaseText), \(hash), \(now))")
+        }
+    }
+}
+
+extension TOTPRecord {
+    fileprivate init(row: Row) {
+        self.init(
+            sealedSecret: row["sealed_secret"],
+            createdAt: row["created_at"],
+            confirmedAt: row["confirmed_at"],
+            lastUsedStep: row["last_used_step"]
+        )
+    }
+}
+
+extension MFAChallenge {
+    fileprivate init(row: Row) {
+        self.init(
+            tokenHash: row["token_hash"],
+            userID: row.uuid("user_id"),
+            amr: (row["amr"] as String).split(separator: " ").map(String.init),
+            failures: row["failures"],
+            createdAt: row["created_at"],
+            expiresAt: row["expires_at"]
+        )
+    }
+}
