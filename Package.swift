@@ -171,7 +171,11 @@ let package = Package(
         ),
         .target(
             name: "LatchkeyTestSupport",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LatchkeyCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             path: "Tests/LatchkeyTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -16,7 +16,9 @@ import FoundationNetworking
 ///
 /// ```swift
 /// let client = LatchkeyClient(serverURL: URL(string: "https://auth.example.com")!, store: FileTokenStore(url: tokensFile))
-/// try await client.login(email: "ada@example.com", password: password)
+/// if case .secondFactorRequired = try await client.login(email: "ada@example.com", password: password) {
+///     try await client.verifyMFA(code: codeTheUserTyped)
+/// }
 /// let me = try await client.me()
 /// let (notes, answer) = try await client.authorizedRequest(URLRequest(url: notesURL))  // your own API
 /// ```
@@ -28,6 +30,8 @@ public final class LatchkeyClient: Sendable {
     public let transport: any HTTPTransport
     /// The refresh under way, which every call needing a fresh token waits for.
     private let refreshing = Mutex<Task<StoredTokens, any Error>?>(nil)
+    /// The `mfaToken` of a login waiting for its second factor.
+    private let pendingChallenge = Mutex<String?>(nil)
 
     public init(
         serverURL: URL,
@@ -62,9 +66,51 @@ public final class LatchkeyClient: Sendable {
         return registered
     }
 
+    /// Signs in with the password; for an account with TOTP, answers the challenge that `verifyMFA` completes (no
+    /// tokens are kept until then).
     @discardableResult
-    public func login(email: String, password: String) async throws -> UserResponse {
-        let pair: TokenPairResponse = try await send(.POST, "auth/login", LoginRequest(email: email, password: password))
+    public func login(email: String, password: String) async throws -> SignInResult {
+        let answer: LoginAnswer = try await send(.POST, "auth/login", LoginRequest(email: email, password: password))
+        switch answer {
+        case .tokens(let pair):
+            pendingChallenge.withLock { $0 = nil }
+            return .signedIn(try await signIn(pair))
+        case .challenge(let challenge):
+            pendingChallenge.withLock { $0 = challenge.mfaToken }
+            return .secondFactorRequired(methods: challenge.methods)
+        }
+    }
+
+    /// The second step of a login that answered `secondFactorRequired`: a code of the authenticator app.
+    @discardableResult
+    public func verifyMFA(code: String) async throws -> UserResponse {
+        try await finishSignIn(MFAVerifyRequest(code: code))
+    }
+
+    /// The second step with a recovery code (each works once).
+    @discardableResult
+    public func verifyMFA(recoveryCode: String) async throws -> UserResponse {
+        try await finishSignIn(MFAVerifyRequest(recoveryCode: recoveryCode))
+    }
+
+    /// Step-up: adds a second factor to the signed-in session (new tokens whose `amr` has `mfa`), for a session that
+    /// signed in with a password alone. Give `code` or `recoveryCode`.
+    @discardableResult
+    public func stepUp(code: String? = nil, recoveryCode: String? = nil) async throws -> UserResponse {
+        let pair: TokenPairResponse = try await authorized(.POST, "auth/mfa/verify", MFAVerifyRequest(code: code, recoveryCode: recoveryCode))
+        return try await signIn(pair)
+    }
+
+    private func finishSignIn(_ request: MFAVerifyRequest) async throws -> UserResponse {
+        guard let mfaToken = pendingChallenge.withLock({ $0 }) else { throw LatchkeyClientError.signedOut }
+        var request = request
+        request.mfaToken = mfaToken
+        let pair: TokenPairResponse = try await send(.POST, "auth/mfa/verify", request)
+        pendingChallenge.withLock { $0 = nil }
+        return try await signIn(pair)
+    }
+
+    private func signIn(_ pair: TokenPairResponse) async throws -> UserResponse {
         // A refresh of the previous session, still under way, must not overwrite (or clear) the new tokens.
         await refreshUnderWay()
         try await keep(pair)
@@ -90,6 +136,25 @@ public final class LatchkeyClient: Sendable {
     @discardableResult
     public func refresh() async throws -> StoredTokens {
         try await freshTokens(replacing: nil)
+    }
+
+    // MARK: - Second factors
+
+    /// The account's second factors.
+    public func secondFactors() async throws -> MFAStatusResponse {
+        try await authorized(.GET, "auth/mfa", Empty?.none)
+    }
+
+    /// Starts a TOTP enrolment: show `otpauthUri` (as a link) or `qrSvg` (as an image), then call `confirmTOTP` with the
+    /// app's first code. `code` is needed only while TOTP is on (which the server then refuses).
+    public func enrollTOTP(password: String, code: String? = nil) async throws -> TOTPEnrolmentResponse {
+        try await authorized(.POST, "auth/mfa/totp/enroll", ConfirmationRequest(password: password, code: code))
+    }
+
+    /// Turns TOTP on and returns the ten recovery codes, to show the user once. The server signs out every other session.
+    public func confirmTOTP(code: String) async throws -> [String] {
+        let answer: RecoveryCodesResponse = try await authorized(.POST, "auth/mfa/totp/confirm", MFACodeRequest(code: code))
+        return answer.recoveryCodes
     }
 
     // MARK: - The signed-in user
@@ -275,6 +340,34 @@ public final class LatchkeyClient: Sendable {
 
     /// No body: a request without one, or an answer whose body is not needed.
     private struct Empty: Codable {}
+}
+
+/// How a login ended.
+public enum SignInResult: Sendable, Equatable {
+    case signedIn(UserResponse)
+    /// The account has a second factor: call `verifyMFA(code:)` or `verifyMFA(recoveryCode:)` within five minutes.
+    /// `methods` says what the account can answer with (`totp`, `recovery`).
+    case secondFactorRequired(methods: [String])
+
+    /// The user, once signed in.
+    public var user: UserResponse? {
+        if case .signedIn(let user) = self { return user }
+        return nil
+    }
+}
+
+/// `POST /auth/login`'s two answers.
+private enum LoginAnswer: Decodable {
+    case tokens(TokenPairResponse)
+    case challenge(MFAChallengeResponse)
+
+    init(from decoder: any Decoder) throws {
+        if let challenge = try? MFAChallengeResponse(from: decoder), challenge.mfaRequired {
+            self = .challenge(challenge)
+        } else {
+            self = .tokens(try TokenPairResponse(from: decoder))
+        }
+    }
 }
 
 extension StoredTokens {

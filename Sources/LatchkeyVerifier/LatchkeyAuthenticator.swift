@@ -41,7 +41,10 @@ struct MissingClaims: HTTPResponseError {
 
 /// Hummingbird middleware that lets only requests with a good Latchkey access token through, with its claims on the
 /// context; others get the contract's 401 (`TOKEN_MISSING`, `TOKEN_EXPIRED`, `TOKEN_INVALID`) with `WWW-Authenticate`.
-/// With `requiredRole`, a token of another role gets 403 `FORBIDDEN` (`insufficient_scope`).
+/// With `requiredRole`, a token of another role gets 403 `FORBIDDEN` (`insufficient_scope`). With `requireMFA`, a token
+/// whose session did not sign in with two factors (its `amr` lacks `mfa`) gets 403 `MFA_REQUIRED` with RFC 9470's
+/// `WWW-Authenticate: Bearer error="insufficient_user_authentication"`: the app then steps the session up
+/// (`POST /auth/mfa/verify` with the Bearer token and a code) and retries.
 ///
 /// ```swift
 /// let verifier = AccessTokenVerifier(configuration: .init(serverURL: URL(string: "http://127.0.0.1:8080")!))
@@ -49,14 +52,17 @@ struct MissingClaims: HTTPResponseError {
 ///     "Hello, \(try context.claims().sub)"
 /// }
 /// router.group("admin").add(middleware: LatchkeyAuthenticator(verifier: verifier, requiredRole: "admin"))
+/// router.group("payments").add(middleware: LatchkeyAuthenticator(verifier: verifier, requireMFA: true))
 /// ```
 public struct LatchkeyAuthenticator<Context: LatchkeyRequestContext>: RouterMiddleware {
     public let verifier: AccessTokenVerifier
     public let requiredRole: String?
+    public let requireMFA: Bool
 
-    public init(verifier: AccessTokenVerifier, requiredRole: String? = nil) {
+    public init(verifier: AccessTokenVerifier, requiredRole: String? = nil, requireMFA: Bool = false) {
         self.verifier = verifier
         self.requiredRole = requiredRole
+        self.requireMFA = requireMFA
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -71,6 +77,9 @@ public struct LatchkeyAuthenticator<Context: LatchkeyRequestContext>: RouterMidd
         }
         if let requiredRole, claims.role != requiredRole {
             return Refusal.response(ErrorAnswer(.forbidden, message: "This route needs the role \(requiredRole)"))
+        }
+        if requireMFA, !(claims.amr ?? []).contains(AuthenticationMethod.multiFactor.rawValue) {
+            return Refusal.response(ErrorAnswer(.mfaRequired))
         }
         var context = context
         context.latchkeyClaims = claims

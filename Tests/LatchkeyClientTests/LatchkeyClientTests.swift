@@ -55,6 +55,38 @@ import FoundationNetworking
         return last
     }
 
+    /// A login of an account with TOTP stops at the challenge, which a code or a recovery code completes; step-up adds
+    /// the factor to a password-only session.
+    @Test(arguments: Transport.allCases) func secondFactor(_ transport: Transport) async throws {
+        let server = try ServerProcess(Self.settings)
+        defer { server.terminate() }
+        try await server.waitUntilHealthy()
+        let client = Self.client(server, transport)
+        let email = "client-mfa-\(UUID())@example.com".lowercased()
+        try await client.register(email: email, password: "Tr1cky!pass", name: "Ada")
+        let enrolment = try await client.enrollTOTP(password: "Tr1cky!pass")
+        let app = try AuthenticatorApp(secret: enrolment.secret)
+        let recoveryCodes = try await client.confirmTOTP(code: try await app.nextCode())
+        #expect(recoveryCodes.count == 10)
+        #expect(try await client.secondFactors().totp?.enabled == true)
+
+        // The registration's session signed in with the password alone: step-up adds the code.
+        #expect(try await client.stepUp(code: try await app.nextCode()).email == email)
+        #expect(try await client.sessions().sessions.first { $0.current }?.amr == ["pwd", "otp", "mfa"])
+
+        let other = Self.client(server, transport)
+        #expect(try await other.login(email: email, password: "Tr1cky!pass") == .secondFactorRequired(methods: ["totp", "recovery"]))
+        await #expect(throws: LatchkeyClientError.self) { try await other.me() }
+        #expect(try await other.verifyMFA(recoveryCode: recoveryCodes[0]).email == email)
+        #expect(try await other.sessions().sessions.first { $0.current }?.amr == ["pwd", "recovery", "mfa"])
+        do {
+            try await other.verifyMFA(code: "123456")
+            Issue.record("a second verify without a pending challenge must fail")
+        } catch let error as LatchkeyClientError {
+            #expect(error == .signedOut)
+        }
+    }
+
     @Test(arguments: Transport.allCases) func accountRoutes(_ transport: Transport) async throws {
         let server = try ServerProcess(Self.settings.merging(["LATCHKEY_LOGIN_FREE_FAILURES": "1", "LATCHKEY_LOGIN_DELAY": "2s"]) { $1 })
         defer { server.terminate() }

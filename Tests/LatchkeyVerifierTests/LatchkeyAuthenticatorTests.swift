@@ -31,6 +31,7 @@ import Testing
         // A route left without the authenticator by mistake: claims() refuses.
         router.get("unguarded") { _, context in try context.claims().sub }
         router.group("admin").add(middleware: LatchkeyAuthenticator(verifier: verifier, requiredRole: "admin")).get { _, _ in "secret" }
+        router.group("payments").add(middleware: LatchkeyAuthenticator(verifier: verifier, requireMFA: true)).get { _, _ in "paid" }
         try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/notes", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
                 #expect(response.status == .ok && String(buffer: response.body) == userID)
@@ -53,6 +54,12 @@ import Testing
                 let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))
                 #expect(response.status == .forbidden && error.error == .forbidden)
                 #expect(response.headers[.wwwAuthenticate]?.contains(#"error="insufficient_scope""#) == true)
+            }
+            // A password sign-in (amr ["pwd"]) is not enough where two factors are required.
+            try await client.execute(uri: "/payments", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))
+                #expect(response.status == .forbidden && error.error == .mfaRequired)
+                #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="latchkey", error="insufficient_user_authentication""#)
             }
         }
     }

@@ -8,15 +8,17 @@ public struct CleanupReport: Sendable, Equatable, Codable {
     public var mails = 0
     public var rateLimitCounters = 0
     public var auditEvents = 0
+    public var mfaChallenges = 0
 
     public init() {}
 
-    public var total: Int { sessions + emailTokens + mails + rateLimitCounters + auditEvents }
+    public var total: Int { sessions + emailTokens + mails + rateLimitCounters + auditEvents + mfaChallenges }
 }
 
 /// Deletes what is no longer needed, in batches of at most `batchSize` rows so that no statement holds locks for
 /// long: sessions that ended (expired or revoked) more than `sessionMemory` ago with their refresh tokens, used or
-/// expired emailed tokens, sent and failed mails and audit events past their retention, spent rate-limit counters.
+/// expired emailed tokens, sent and failed mails and audit events past their retention, spent rate-limit counters, and
+/// sign-in challenges a day after they ended.
 /// Several instances may run it at once: each batch deletes rows no other batch holds. Then the database refreshes its
 /// planner statistics where they have drifted.
 public struct Cleanup: Sendable {
@@ -50,6 +52,9 @@ public struct Cleanup: Sendable {
         report.auditEvents = try await batches {
             try await database.audit.deleteOlder(than: now.addingTimeInterval(-Double(auditRetention)), limit: $0)
         }
+        report.mfaChallenges = try await batches {
+            try await database.mfa.deleteEndedChallenges(before: now.addingTimeInterval(-Self.sessionMemory), limit: $0)
+        }
         try await database.refreshStatistics()
         if report.total > 0 {
             logger.info(
@@ -57,6 +62,7 @@ public struct Cleanup: Sendable {
                 metadata: [
                     "event": "cleanup", "sessions": "\(report.sessions)", "emailTokens": "\(report.emailTokens)", "mails": "\(report.mails)",
                     "rateLimitCounters": "\(report.rateLimitCounters)", "auditEvents": "\(report.auditEvents)",
+                    "mfaChallenges": "\(report.mfaChallenges)",
                 ]
             )
         }

@@ -212,13 +212,19 @@ private struct CreateSessionQuery: PostgresHotQuery {
 /// Revokes the user's least recently used live sessions past the cap. One total order (no preference for the session
 /// just created): concurrent trims that each see a different set of sessions then agree, and together revoke exactly
 /// the sessions outside the cap's most recent; preferring each trim's own session made them revoke each other's.
+///
+/// The rows are locked in the order of their ids before they are changed: concurrent trims of one user lock overlapping
+/// sets, and an `UPDATE … WHERE id IN (…)` locks them in whatever order its plan visits them, so two trims could each hold
+/// a row the other waits for (a deadlock that failed one login of twelve in CI).
 private struct TrimSessionsQuery: PostgresHotQuery {
     static let sql = """
-        UPDATE sessions SET revoked_at = $2
-        WHERE id IN (
+        WITH past_cap AS (
             SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
             ORDER BY last_used_at DESC, created_at DESC, id DESC OFFSET $3
+        ), locked AS (
+            SELECT id FROM sessions WHERE id IN (SELECT id FROM past_cap) ORDER BY id FOR UPDATE
         )
+        UPDATE sessions SET revoked_at = $2 WHERE id IN (SELECT id FROM locked) AND revoked_at IS NULL
         """
     var session: Session
     var maxLiveSessions: Int

@@ -54,13 +54,22 @@ struct NotesCLI: AsyncParsableCommand {
     }
 
     struct Login: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Sign in (password on standard input).")
+        static let configuration = CommandConfiguration(
+            abstract: "Sign in (password on standard input, then, for an account with TOTP, a code on the next line)."
+        )
         @OptionGroup var servers: Servers
         @Argument var email: String
 
         func run() async throws {
-            let user = try await servers.client.login(email: email, password: try NotesCLI.password())
-            print("Signed in as \(user.name).")
+            var user = try await servers.client.login(email: email, password: try NotesCLI.password()).user
+            if user == nil {
+                guard let code = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
+                    throw ValidationError("This account has a second factor: give a code (or a recovery code) on the next line.")
+                }
+                let isTOTP = code.count == 6 && code.allSatisfy(\.isNumber)
+                user = try await isTOTP ? servers.client.verifyMFA(code: code) : servers.client.verifyMFA(recoveryCode: code)
+            }
+            print("Signed in as \(user?.name ?? "").")
         }
     }
 

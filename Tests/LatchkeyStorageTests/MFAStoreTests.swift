@@ -1,0 +1,110 @@
+import Foundation
+import LatchkeyCore
+import Testing
+
+// MARK: - MFAStore: every use of a code decided by the database
+
+extension StoreConformanceTests {
+    @Test(arguments: Backend.available)
+    func totpStepsAreTakenOnceAndInOrderEvenInParallel(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let user = try await store.insertUser(now: now)
+            let session = try await store.startSession(for: user, at: now).session
+            let other = try await store.startSession(for: user, at: now).session
+            #expect(try await store.mfa.startTOTPEnrolment(userID: user.id, sealedSecret: randomBytes(), now: now))
+            // A pending factor takes no code but its confirmation.
+            #expect(try await store.mfa.useTOTPStep(userID: user.id, step: 100) == false)
+            let codes = ["a", "b"]
+            #expect(
+                try await store.mfa.confirmTOTP(
+                    userID: user.id,
+                    step: 100,
+                    recoveryCodeHashes: codes,
+                    keepSessionID: session.id,
+                    now: now,
+                    audit: .standIn(now)
+                )
+            )
+            #expect(try await store.liveSessionIDs(of: user, at: now) == [session.id])
+            #expect(other.id != session.id)
+            let factors = try await store.mfa.factors(userID: user.id)
+            #expect(factors.requiresCode && factors.totp?.lastUsedStep == 100 && factors.recoveryCodesRemaining == 2)
+            // On: a new enrolment is refused; a step at or before the last one is refused.
+            #expect(try await store.mfa.startTOTPEnrolment(userID: user.id, sealedSecret: randomBytes(), now: now) == false)
+            #expect(try await store.mfa.useTOTPStep(userID: user.id, step: 100) == false)
+            #expect(try await store.mfa.useTOTPStep(userID: user.id, step: 99) == false)
+            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 { group.addTask { try await store.mfa.useTOTPStep(userID: user.id, step: 101) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func recoveryCodesAreSpentOnceEvenInParallelAndReplacedWhole(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let user = try await store.insertUser(now: now)
+            try await store.mfa.replaceRecoveryCodes(userID: user.id, hashes: ["one", "two"], now: now, audit: .standIn(now))
+            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 { group.addTask { try await store.mfa.useRecoveryCode(userID: user.id, hash: "one", now: now, audit: .standIn(now)) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+            #expect(try await store.mfa.factors(userID: user.id).recoveryCodesRemaining == 1)
+            // Another account's code is not this one's.
+            let other = try await store.insertUser(now: now)
+            #expect(try await store.mfa.useRecoveryCode(userID: other.id, hash: "two", now: now, audit: .standIn(now)) == false)
+            try await store.mfa.replaceRecoveryCodes(userID: user.id, hashes: ["three"], now: now, audit: .standIn(now))
+            #expect(try await store.mfa.useRecoveryCode(userID: user.id, hash: "two", now: now, audit: .standIn(now)) == false)
+            #expect(try await store.mfa.factors(userID: user.id).recoveryCodesRemaining == 1)
+            #expect(try await store.mfa.removeTOTP(userID: user.id, revokingSessions: false, now: now, audit: .standIn(now)) == false)
+            #expect(try await store.mfa.factors(userID: user.id) == SecondFactors(totp: nil, recoveryCodesRemaining: 0))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func challengesTakeAtMostFiveWrongCodesAndEndOnce(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let user = try await store.insertUser(now: now)
+            let challenge = MFAChallenge(
+                tokenHash: freshTokenHash(),
+                userID: user.id,
+                amr: ["pwd"],
+                failures: 0,
+                createdAt: now,
+                expiresAt: now.plus(300)
+            )
+            try await store.mfa.createChallenge(challenge)
+            #expect(try await store.mfa.liveChallenge(tokenHash: challenge.tokenHash, now: now) == challenge)
+            let reserved = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<12 {
+                    group.addTask { try await store.mfa.reserveChallengeAttempt(tokenHash: challenge.tokenHash, now: now) != nil }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(reserved.filter { $0 }.count == MFAChallenge.maxFailures)
+            #expect(try await store.mfa.liveChallenge(tokenHash: challenge.tokenHash, now: now) == nil)
+
+            let second = MFAChallenge(
+                tokenHash: freshTokenHash(),
+                userID: user.id,
+                amr: ["pwd"],
+                failures: 0,
+                createdAt: now,
+                expiresAt: now.plus(300)
+            )
+            try await store.mfa.createChallenge(second)
+            #expect(try await store.mfa.reserveChallengeAttempt(tokenHash: second.tokenHash, now: now)?.failures == 1)
+            #expect(try await store.mfa.finishChallenge(tokenHash: second.tokenHash, now: now))
+            #expect(try await store.mfa.finishChallenge(tokenHash: second.tokenHash, now: now) == false)
+            #expect(try await store.mfa.liveChallenge(tokenHash: second.tokenHash, now: now) == nil)
+            // Expired ones are not live, and cleanup deletes ended ones.
+            #expect(try await store.mfa.liveChallenge(tokenHash: challenge.tokenHash, now: now.plus(301)) == nil)
+            #expect(try await store.mfa.deleteEndedChallenges(before: now.plus(400), limit: 10) == 2)
+        }
+    }
+}
