@@ -323,6 +323,72 @@ import Testing
         }
     }
 
+    @Test func aPasswordResetLeavesTheSecondFactorOn() async throws {
+        let smtp = SMTPTestServer()
+        try await smtp.start()
+        defer { smtp.stop() }
+        try await TestApp(smtp.environment.merging(["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "false"]) { $1 }).run { client in
+            let account = try await Self.enroll(client)
+            #expect(try await client.request(.post, "/auth/forgot-password", json: ["email": account.email]).status == .accepted)
+            let token = try #require(try await smtp.waitForMessages(1).first?.token(after: "/auth/reset-password"))
+            let reset = try await client.request(.post, "/auth/reset-password", json: ["token": token, "newPassword": "Brand!new42"])
+            #expect(reset.status == .noContent)
+            let login = try await client.login(email: account.email, password: "Brand!new42")
+            #expect(login.status == .ok && login.json["mfaRequired"] as? Bool == true && login.json["accessToken"] == nil)
+        }
+    }
+
+    /// The enrolment's QR code, rendered and read by zxing-cpp (`Tests/Support/qr_decode.py`), is exactly its URI: for a
+    /// long address and a product name with spaces too.
+    @Test func theEnrolmentsQRCodeReadsAsItsURI() async throws {
+        try await TestApp(["LATCHKEY_PRODUCT_NAME": "Acme Single Sign-On"]).run { client in
+            let email = String(repeating: "a", count: 60) + "@" + String(repeating: "b", count: 60) + ".example.com"
+            let pair = try await client.register(email: email)
+            let enrolled = try await client.request(
+                .post,
+                "/auth/mfa/totp/enroll",
+                json: ["password": Self.password],
+                bearer: try #require(pair.accessToken)
+            )
+            let enrolment = try enrolled.decode(TOTPEnrolmentResponse.self)
+            #expect(enrolment.otpauthUri.hasPrefix("otpauth://totp/Acme%20Single%20Sign-On:\(email)?secret="))
+            #expect(enrolment.otpauthUri.hasSuffix("&issuer=Acme%20Single%20Sign-On&algorithm=SHA1&digits=6&period=30"))
+            let directory = FileManager.default.temporaryDirectory.appending(path: "latchkey-enrolment-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try enrolment.qrSvg.write(to: directory.appending(path: "enrolment.svg"), atomically: true, encoding: .utf8)
+            let script = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(path: "Support/qr_decode.py")
+            let process = Process()
+            process.executableURL = URL(filePath: "/usr/bin/env")
+            process.arguments = ["python3", script.path, directory.path]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "qr_decode.py failed: are zxing-cpp, cairosvg and pillow installed (scripts/test does it)?")
+            let decoded = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(decoded["enrolment"] as? String == enrolment.otpauthUri)
+        }
+    }
+
+    /// An account without a password confirms with a recent sign-in: within `LATCHKEY_REAUTH_MAX_AGE` of it, and not after.
+    @Test func accountsWithoutAPasswordConfirmWithARecentSignIn() async throws {
+        let app = TestApp(["LATCHKEY_REAUTH_MAX_AGE": "3s"])
+        try await app.run { client in
+            let pair = try await client.register()
+            let bearer = try #require(pair.accessToken)
+            try await app.database.execute("UPDATE users SET password_hash = '' WHERE email = '\(pair.user.email)'")
+            // SQLite's session cache holds the account for at most a second.
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await client.request(.post, "/auth/mfa/totp/enroll", json: [:], bearer: bearer).status == .ok)
+            try await Task.sleep(for: .milliseconds(2500))
+            let stale = try await client.request(.post, "/auth/mfa/totp/enroll", json: ["password": "anything"], bearer: bearer)
+            #expect(stale.status == .forbidden && stale.error?.error == .reauthenticationRequired)
+            #expect(stale.headers[.wwwAuthenticate]?.contains(#"error="insufficient_user_authentication""#) == true)
+        }
+    }
+
     /// Secrets rest only sealed or hashed: the TOTP secret, the recovery codes, the challenge's token.
     @Test func nothingSecretIsStoredInTheClear() async throws {
         let app = TestApp()

@@ -66,6 +66,37 @@ import FoundationNetworking
         #expect(!server.log.contains("Secret#Pass1") && !server.log.contains("Wrong#Pass1") && !server.log.contains("$2b$"))
     }
 
+    /// Second factors through the real process: the codes are counted by method and result, and no secret of theirs
+    /// (the TOTP secret, a code, a recovery code, the mfaToken) reaches the log, even at debug level.
+    @Test func secondFactorsAreCountedAndNeverLogged() async throws {
+        let server = try Server(["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "false", "LATCHKEY_LOG_LEVEL": "debug"])
+        try await server.waitUntilHealthy()
+        let account = ["email": "second@example.com", "password": "Secret#Pass1", "name": "S"]
+        let bearer = try #require(try await server.call("/auth/register", account).json["accessToken"] as? String)
+        let enrolment = try await server.call("/auth/mfa/totp/enroll", ["password": "Secret#Pass1"], bearer: bearer).json
+        let secret = try #require(enrolment["secret"] as? String)
+        let app = try AuthenticatorApp(secret: secret)
+        let first = try await app.nextCode()
+        let recoveryCodes = try #require(
+            try await server.call("/auth/mfa/totp/confirm", ["code": first], bearer: bearer).json["recoveryCodes"] as? [String]
+        )
+        let mfaToken = try #require(
+            try await server.call("/auth/login", ["email": account["email"]!, "password": "Secret#Pass1"]).json["mfaToken"] as? String
+        )
+        #expect(try await server.post("/auth/mfa/verify", ["mfaToken": mfaToken, "code": "000000"]) == 401)
+        let second = try await app.nextCode()
+        #expect(try await server.post("/auth/mfa/verify", ["mfaToken": mfaToken, "code": second]) == 200)
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "\(server.base)/metrics")!)
+        let metrics = String(decoding: data, as: UTF8.self)
+        #expect(metrics.contains(#"latchkey_mfa_verifications_total{method="totp",result="success"} 2"#))
+        #expect(metrics.contains(#"latchkey_mfa_verifications_total{method="totp",result="failure"} 1"#))
+        kill(server.process.processIdentifier, SIGTERM)
+        _ = try await server.waitForExit()
+        for text in [secret, first, second, mfaToken, "Secret#Pass1"] + recoveryCodes {
+            #expect(!server.log.contains(text), "\(text)")
+        }
+    }
+
     /// Request metrics count the status the client got, framework errors included (a 405 was counted as 500).
     @Test func metricsCountTheStatusSent() async throws {
         let server = try Server()
