@@ -169,6 +169,19 @@ let package = Package(
             path: "Benchmarks/VerifierThroughput",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "mfa-seed",
+            dependencies: [
+                "LatchkeyAPI",
+                "LatchkeyCore",
+                "LatchkeyServer",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/MFASeed",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LatchkeyTestSupport",
             dependencies: [

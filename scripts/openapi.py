@@ -158,8 +158,8 @@ SCHEMAS = {
     "MFACodeRequest": obj(["code"], code=string(description="A current TOTP code of the pending secret.")),
     "MFAVerifyRequest": {
         **obj([], mfaToken=string(description="From the login challenge. Without it, the Bearer token's session is stepped up."),
-              code=string(description="A TOTP code."), recoveryCode=string(description="A recovery code, in any case, with or without "
-                                                                                          "hyphens and spaces.")),
+              code=string(description="A TOTP code, or a recovery code."),
+              recoveryCode=string(description="A recovery code, in any case, with or without hyphens and spaces.")),
         "description": "mfaToken (or a Bearer token for a step-up) and exactly one of code or recoveryCode.",
     },
     "MFAChallenge": {
@@ -179,7 +179,9 @@ SCHEMAS = {
                                          confirmedAt={"type": ["string", "null"], "format": "date-time"})]},
                      recoveryCodesRemaining={"type": "integer", "minimum": 0}, passkeys={"type": "integer", "minimum": 0}),
     "TOTPEnrolment": obj(["secret", "otpauthUri", "qrSvg", "algorithm", "digits", "period"],
-                         secret=string(description="Base32 without padding (160 bits)."),
+                         secret=string(description="Base32 without padding: a 160-bit (20-byte) key. Each byte holds 7 random "
+                                                   "bits (140 bits in all, above RFC 4226's 128): HummingbirdOTP, which computes "
+                                                   "the codes, keys its HMAC with a string's UTF-8."),
                          otpauthUri=string(description="otpauth://totp/{issuer}:{email}?secret=…&issuer={issuer}&algorithm=SHA1&digits=6"
                                                        "&period=30, issuer = LATCHKEY_PRODUCT_NAME (default Latchkey), each part "
                                                        "percent-encoded (a space is %20)."),

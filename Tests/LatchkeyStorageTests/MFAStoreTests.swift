@@ -11,23 +11,16 @@ extension StoreConformanceTests {
             let now = Date.wholeSecond()
             let user = try await store.insertUser(now: now)
             let session = try await store.startSession(for: user, at: now).session
-            let other = try await store.startSession(for: user, at: now).session
-            #expect(try await store.mfa.startTOTPEnrolment(userID: user.id, sealedSecret: randomBytes(), now: now))
-            // A pending factor takes no code but its confirmation.
+            _ = try await store.startSession(for: user, at: now)
+            let (first, second) = (randomBytes(), randomBytes())
+            #expect(try await store.mfa.startTOTPEnrolment(userID: user.id, sealedSecret: first, now: now))
+            // A pending factor takes no code but its confirmation; a second enrolment replaces the first, whose code then
+            // confirms nothing.
             #expect(try await store.mfa.useTOTPStep(userID: user.id, step: 100) == false)
-            let codes = ["a", "b"]
-            #expect(
-                try await store.mfa.confirmTOTP(
-                    userID: user.id,
-                    step: 100,
-                    recoveryCodeHashes: codes,
-                    keepSessionID: session.id,
-                    now: now,
-                    audit: .standIn(now)
-                )
-            )
+            #expect(try await store.mfa.startTOTPEnrolment(userID: user.id, sealedSecret: second, now: now))
+            #expect(try await store.confirm(user, secret: first, step: 100, keeping: session) == false)
+            #expect(try await store.confirm(user, secret: second, step: 100, keeping: session))
             #expect(try await store.liveSessionIDs(of: user, at: now) == [session.id])
-            #expect(other.id != session.id)
             let factors = try await store.mfa.factors(userID: user.id)
             #expect(factors.requiresCode && factors.totp?.lastUsedStep == 100 && factors.recoveryCodesRemaining == 2)
             // On: a new enrolment is refused; a step at or before the last one is refused.
@@ -39,6 +32,13 @@ extension StoreConformanceTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(results.filter { $0 }.count == 1)
+            // Removed and enrolled again: the account's last used step still holds.
+            #expect(try await store.mfa.removeTOTP(userID: user.id, revokingSessions: false, now: now, audit: .standIn(now)))
+            #expect(try await store.mfa.factors(userID: user.id) == SecondFactors(totp: nil, recoveryCodesRemaining: 0))
+            let third = randomBytes()
+            #expect(try await store.mfa.startTOTPEnrolment(userID: user.id, sealedSecret: third, now: now))
+            #expect(try await store.confirm(user, secret: third, step: 101, keeping: session) == false)
+            #expect(try await store.confirm(user, secret: third, step: 102, keeping: session))
         }
     }
 
@@ -47,7 +47,13 @@ extension StoreConformanceTests {
         try await TestStore.with(backend) { store in
             let now = Date.wholeSecond()
             let user = try await store.insertUser(now: now)
-            try await store.mfa.replaceRecoveryCodes(userID: user.id, hashes: ["one", "two"], now: now, audit: .standIn(now))
+            // Without TOTP on there are no recovery codes to make.
+            #expect(try await store.mfa.replaceRecoveryCodes(userID: user.id, hashes: ["one"], now: now, audit: .standIn(now)) == false)
+            let secret = randomBytes()
+            _ = try await store.mfa.startTOTPEnrolment(userID: user.id, sealedSecret: secret, now: now)
+            let session = try await store.startSession(for: user, at: now).session
+            #expect(try await store.confirm(user, secret: secret, step: 1, keeping: session))
+            #expect(try await store.mfa.replaceRecoveryCodes(userID: user.id, hashes: ["one", "two"], now: now, audit: .standIn(now)))
             let results = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<8 { group.addTask { try await store.mfa.useRecoveryCode(userID: user.id, hash: "one", now: now, audit: .standIn(now)) } }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -57,11 +63,12 @@ extension StoreConformanceTests {
             // Another account's code is not this one's.
             let other = try await store.insertUser(now: now)
             #expect(try await store.mfa.useRecoveryCode(userID: other.id, hash: "two", now: now, audit: .standIn(now)) == false)
-            try await store.mfa.replaceRecoveryCodes(userID: user.id, hashes: ["three"], now: now, audit: .standIn(now))
+            #expect(try await store.mfa.replaceRecoveryCodes(userID: user.id, hashes: ["three"], now: now, audit: .standIn(now)))
             #expect(try await store.mfa.useRecoveryCode(userID: user.id, hash: "two", now: now, audit: .standIn(now)) == false)
             #expect(try await store.mfa.factors(userID: user.id).recoveryCodesRemaining == 1)
-            #expect(try await store.mfa.removeTOTP(userID: user.id, revokingSessions: false, now: now, audit: .standIn(now)) == false)
+            #expect(try await store.mfa.removeTOTP(userID: user.id, revokingSessions: false, now: now, audit: .standIn(now)))
             #expect(try await store.mfa.factors(userID: user.id) == SecondFactors(totp: nil, recoveryCodesRemaining: 0))
+            #expect(try await store.mfa.useRecoveryCode(userID: user.id, hash: "three", now: now, audit: .standIn(now)) == false)
         }
     }
 
@@ -106,5 +113,20 @@ extension StoreConformanceTests {
             #expect(try await store.mfa.liveChallenge(tokenHash: challenge.tokenHash, now: now.plus(301)) == nil)
             #expect(try await store.mfa.deleteEndedChallenges(before: now.plus(400), limit: 10) == 2)
         }
+    }
+}
+
+extension TestStore {
+    /// Confirms the pending enrolment of `secret` with a code of `step`, with two recovery codes.
+    func confirm(_ user: User, secret: Data, step: Int64, keeping session: Session) async throws -> Bool {
+        try await mfa.confirmTOTP(
+            userID: user.id,
+            sealedSecret: secret,
+            step: step,
+            recoveryCodeHashes: ["a", "b"],
+            keepSessionID: session.id,
+            now: Date(),
+            audit: .standIn()
+        )
     }
 }

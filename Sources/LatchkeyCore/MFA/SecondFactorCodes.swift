@@ -60,7 +60,8 @@ struct SecondFactorCodes: Sendable {
                 else { return false }
                 return try await database.mfa.useTOTPStep(userID: user.id, step: step)
             case .recovery(let typed):
-                guard let hash = recoveryCodes.hash(typed) else { return false }
+                // Recovery codes stand in for TOTP, so only while it is on (the store checks again as it spends one).
+                guard factors.requiresCode, let hash = recoveryCodes.hash(typed) else { return false }
                 let used = AuditEvent(.mfaRecoveryCodeUsed, by: client, at: now, userID: user.id)
                 return try await database.mfa.useRecoveryCode(userID: user.id, hash: hash, now: now, audit: used)
             }

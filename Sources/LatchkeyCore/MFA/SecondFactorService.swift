@@ -79,6 +79,7 @@ public struct SecondFactorService: Sendable {
             else { return false }
             return try await database.mfa.confirmTOTP(
                 userID: identity.userID,
+                sealedSecret: pending.sealedSecret,
                 step: step,
                 recoveryCodeHashes: hashes,
                 keepSessionID: identity.sessionID,
@@ -102,7 +103,10 @@ public struct SecondFactorService: Sendable {
         let (recoveryCodes, hashes) = codes.recoveryCodes.generate()
         let now = Date()
         let audit = AuditEvent(.mfaRecoveryCodesRegenerated, by: client, at: now, userID: identity.userID, sessionID: identity.sessionID)
-        try await database.mfa.replaceRecoveryCodes(userID: identity.userID, hashes: hashes, now: now, audit: audit)
+        // TOTP turned off meanwhile: codes that stand in for nothing are not made.
+        guard try await database.mfa.replaceRecoveryCodes(userID: identity.userID, hashes: hashes, now: now, audit: audit) else {
+            throw Self.totpOff
+        }
         logger.info("recovery codes replaced", metadata: ["event": "mfa.recovery_codes_regenerated", "user": "\(identity.userID)"])
         return recoveryCodes
     }

@@ -63,6 +63,13 @@ public struct Identity: Sendable {
     public var amr: [String]
     public var authTime: Date
     public var userID: UUID { user.id }
+
+    public init(user: User, sessionID: UUID, amr: [String], authTime: Date) {
+        self.user = user
+        self.sessionID = sessionID
+        self.amr = amr
+        self.authTime = authTime
+    }
 }
 
 /// Logins, refresh-token rotation and revocation.
@@ -136,7 +143,6 @@ public struct SessionService: Sendable {
             throw user.isActive ? AuthError.emailNotVerified : AuthError.accountDisabled
         }
         let signIn = try await finishSignIn(user, methods: [.password], client: client, clearingLoginFailures: reservation.accountKey, logger: logger)
-        Measured.loginsSucceeded.increment()
         if hasher.needsRehash(user.passwordHash) { await rehash(user, credentials.password, logger: logger) }
         return signIn
     }
@@ -183,6 +189,8 @@ public struct SessionService: Sendable {
             clearingLoginFailures: accountKey,
             audit: type.map { AuditEvent($0, by: client, at: now, userID: user.id, sessionID: session.id, details: ["amr": .strings(session.amr)]) }
         )
+        // A sign-in counts once it has a session: a password that leads to the second factor's challenge does not yet.
+        if type == .loginSucceeded { Measured.loginsSucceeded.increment() }
         return try await issue(user: user, session: session, refreshToken: refreshToken, now: now)
     }
 
@@ -233,7 +241,7 @@ public struct SessionService: Sendable {
             let session = try await database.sessions.stepUp(
                 sessionID: identity.sessionID,
                 userID: identity.userID,
-                amr: Self.amr(identity.amr, adding: method),
+                amr: { current in Self.amr(current, adding: method) },
                 successorHash: RefreshToken.key(successor),
                 sealSuccessor: { replaced in try sealer.seal(Data(successor.utf8), owner: Base64URL.encode(replaced)) },
                 sessionExpiresAt: now.addingTimeInterval(Double(tokens.refreshTokenTTL)),

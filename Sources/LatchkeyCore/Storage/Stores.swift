@@ -46,14 +46,15 @@ public protocol SessionStore: Sendable {
     /// Rotates a refresh token in one transaction; the database decides concurrent races. Records
     /// `rotation.auditEvent(for:)`.
     func rotateRefreshToken(_ rotation: RefreshRotation) async throws -> RefreshRotation.Outcome
-    /// Adds a factor to a live session of the user, in one transaction: sets its `amr`, its `auth_time` to `now`, and
+    /// Adds a factor to a live session of the user, in one transaction: sets its `amr` (what `amr` makes of the session's
+    /// own, not of a token's, which another step-up may have outdated), its `auth_time` to `now`, and
     /// replaces its live refresh token by `successorHash` as a rotation does (the replaced token's successor sealed by
     /// `sealSuccessor`, given the replaced token's key), so that the replaced token follows the grace and reuse rules.
     /// Nil when the session is not live.
     func stepUp(
         sessionID: UUID,
         userID: UUID,
-        amr: [String],
+        amr: @escaping @Sendable (_ current: [String]) -> [String],
         successorHash: Data,
         sealSuccessor: @escaping @Sendable (_ replacedKey: Data) throws -> Data,
         sessionExpiresAt: Date,
@@ -187,13 +188,16 @@ public protocol RateLimitStore: Sendable {
 /// give one success, on any number of instances.
 public protocol MFAStore: Sendable {
     func factors(userID: UUID) async throws -> SecondFactors
-    /// Stores a pending TOTP secret, replacing a pending one (its last used step stays). False when TOTP is on.
+    /// Stores a pending TOTP secret, replacing a pending one. The account's last used step stays, through removals too:
+    /// no step is ever taken twice for an account. False when TOTP is on.
     func startTOTPEnrolment(userID: UUID, sealedSecret: Data, now: Date) async throws -> Bool
     /// In one transaction: turns the pending TOTP on with `step` as its last used step (unless a step at or after it was
-    /// used), replaces the recovery codes by `recoveryCodeHashes` and revokes every session of the account but
-    /// `keepSessionID`. False when nothing is pending or the step was used.
+    /// used, or the pending secret is no longer `sealedSecret`, the one the code was checked against), replaces the
+    /// recovery codes by `recoveryCodeHashes` and revokes every session of the account but `keepSessionID`. False when
+    /// that pending enrolment is gone or the step was used.
     func confirmTOTP(
         userID: UUID,
+        sealedSecret: Data,
         step: Int64,
         recoveryCodeHashes: [String],
         keepSessionID: UUID,
@@ -203,13 +207,13 @@ public protocol MFAStore: Sendable {
     /// Records `step` as the last used step of the account's TOTP, only when TOTP is on and `step` is after the last
     /// used one. False otherwise: the code was used already, or the factor is gone.
     func useTOTPStep(userID: UUID, step: Int64) async throws -> Bool
-    /// Spends the unused recovery code with this hash; false when there is none.
+    /// Spends the unused recovery code with this hash, while TOTP is on; false when there is no such code.
     func useRecoveryCode(userID: UUID, hash: String, now: Date, audit: AuditEvent) async throws -> Bool
-    /// Replaces every recovery code of the account.
-    func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date, audit: AuditEvent) async throws
-    /// Removes TOTP (on or pending) and the recovery codes in one transaction, and with `revokingSessions` every
-    /// session of the account too. The event is recorded when TOTP was on or sessions were revoked; returns whether TOTP
-    /// was on.
+    /// Replaces every recovery code of the account, while TOTP is on; false (and nothing changed) when it is not.
+    func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date, audit: AuditEvent) async throws -> Bool
+    /// Removes TOTP (on or pending: the secret goes, the last used step stays) and the recovery codes in one
+    /// transaction, and with `revokingSessions` every session of the account too. The event is recorded when TOTP was on
+    /// or sessions were revoked; returns whether TOTP was on.
     func removeTOTP(userID: UUID, revokingSessions: Bool, now: Date, audit: AuditEvent) async throws -> Bool
     func createChallenge(_ challenge: MFAChallenge) async throws
     /// The challenge, while it is unused, unexpired and has wrong codes to spare.

@@ -47,25 +47,31 @@ struct AuthController {
 
     /// The second step of a sign-in (`mfaToken` and a code), or with a Bearer token and no `mfaToken` a step-up of the
     /// caller's session. Both answer a token pair, in cookie mode as login does.
+    /// `code` is a TOTP code or a recovery code; `recoveryCode` only the latter. A step-up is authenticated before its
+    /// body's fields are checked.
     @Sendable func verifySecondFactor(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPairResponse> {
         let input = try await request.decode(as: MFAVerifyRequest.self, context: context)
+        var stepUp: Identity?
+        if input.mfaToken == nil {
+            guard let bearer = request.bearerToken else {
+                throw AuthError.validation(field: "mfaToken", "is required (or an Authorization: Bearer token for a step-up)")
+            }
+            stepUp = try await sessions.authenticate(accessToken: bearer)
+        }
         let code: SecondFactorCode
         switch (input.code, input.recoveryCode) {
-        case (let typed?, nil): code = .totp(typed)
+        case (let typed?, nil): code = SecondFactorCode(either: typed)
         case (nil, let typed?): code = .recovery(typed)
         case (nil, nil): throw AuthError.validation(field: "code", "is required (or recoveryCode)")
         case (.some, .some): throw AuthError.validation(field: "recoveryCode", "must not come with code: send one of them")
         }
         let client = context.client(request)
-        let tokens: IssuedTokens
-        if let mfaToken = input.mfaToken {
-            tokens = try await secondFactors.verify(mfaToken: mfaToken, code: code, client: client, logger: context.logger)
-        } else if let bearer = request.bearerToken {
-            let identity = try await sessions.authenticate(accessToken: bearer)
-            tokens = try await secondFactors.stepUp(identity, code: code, client: client, logger: context.logger)
-        } else {
-            throw AuthError.validation(field: "mfaToken", "is required (or an Authorization: Bearer token for a step-up)")
-        }
+        let tokens =
+            if let identity = stepUp {
+                try await secondFactors.stepUp(identity, code: code, client: client, logger: context.logger)
+            } else {
+                try await secondFactors.verify(mfaToken: input.mfaToken ?? "", code: code, client: client, logger: context.logger)
+            }
         return tokenAnswer(tokens, inCookie: cookie.carriesToken(request))
     }
 

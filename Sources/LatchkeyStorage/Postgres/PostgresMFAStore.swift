@@ -7,10 +7,11 @@ struct PostgresMFAStore: MFAStore {
     let executor: PostgresExecutor
 
     func factors(userID: UUID) async throws -> SecondFactors {
+        // A removed factor keeps its row, without a secret, for its last used step.
         let rows = try await executor.rows(
             """
             SELECT t.*, (SELECT count(*) FROM recovery_codes WHERE user_id = \(userID) AND used_at IS NULL) AS remaining
-            FROM (SELECT 1) AS one LEFT JOIN totp_factors t ON t.user_id = \(userID)
+            FROM (SELECT 1) AS one LEFT JOIN totp_factors t ON t.user_id = \(userID) AND octet_length(t.sealed_secret) > 0
             """
         )
         guard let row = rows.first else { return SecondFactors(totp: nil, recoveryCodesRemaining: 0) }
@@ -31,6 +32,7 @@ struct PostgresMFAStore: MFAStore {
 
     func confirmTOTP(
         userID: UUID,
+        sealedSecret: Data,
         step: Int64,
         recoveryCodeHashes: [String],
         keepSessionID: UUID,
@@ -42,7 +44,8 @@ struct PostgresMFAStore: MFAStore {
             let confirmed = try await connection.rows(
                 """
                 UPDATE totp_factors SET confirmed_at = \(now), last_used_step = \(step)
-                WHERE user_id = \(userID) AND confirmed_at IS NULL AND (last_used_step IS NULL OR last_used_step < \(step))
+                WHERE user_id = \(userID) AND confirmed_at IS NULL AND sealed_secret = \(sealedSecret)
+                  AND (last_used_step IS NULL OR last_used_step < \(step))
                 RETURNING user_id
                 """,
                 logger: logger
@@ -72,6 +75,7 @@ struct PostgresMFAStore: MFAStore {
                 """
                 UPDATE recovery_codes SET used_at = \(now)
                 WHERE user_id = \(userID) AND code_hash = \(hash) AND used_at IS NULL
+                  AND EXISTS (SELECT 1 FROM totp_factors WHERE user_id = \(userID) AND confirmed_at IS NOT NULL)
                 RETURNING user_id
                 """,
                 logger: logger
@@ -82,22 +86,33 @@ struct PostgresMFAStore: MFAStore {
         }
     }
 
-    func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date, audit: AuditEvent) async throws {
+    func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date, audit: AuditEvent) async throws -> Bool {
         let logger = executor.logger
-        try await executor.transaction { connection in
+        return try await executor.transaction { connection in
+            // The factor's row locked: a removal at the same time waits, or is seen.
+            let on = try await connection.rows(
+                "SELECT 1 FROM totp_factors WHERE user_id = \(userID) AND confirmed_at IS NOT NULL FOR UPDATE",
+                logger: logger
+            )
+            guard !on.isEmpty else { return false }
             try await connection.replaceRecoveryCodes(userID: userID, hashes: hashes, now: now, logger: logger)
             try await connection.record(audit, logger: logger)
+            return true
         }
     }
 
     func removeTOTP(userID: UUID, revokingSessions: Bool, now: Date, audit: AuditEvent) async throws -> Bool {
         let logger = executor.logger
         return try await executor.transaction { connection in
-            let removed = try await connection.rows(
-                "DELETE FROM totp_factors WHERE user_id = \(userID) RETURNING confirmed_at IS NOT NULL AS was_on",
+            let factor = try await connection.rows(
+                "SELECT confirmed_at IS NOT NULL AS was_on FROM totp_factors WHERE user_id = \(userID) FOR UPDATE",
                 logger: logger
             )
-            let wasOn = try removed.first?.value("was_on", as: Bool.self) ?? false
+            let wasOn = try factor.first?.value("was_on", as: Bool.self) ?? false
+            _ = try await connection.rows(
+                "UPDATE totp_factors SET sealed_secret = ''::bytea, confirmed_at = NULL WHERE user_id = \(userID)",
+                logger: logger
+            )
             _ = try await connection.rows("DELETE FROM recovery_codes WHERE user_id = \(userID)", logger: logger)
             if revokingSessions { _ = try await connection.rows(.revokeSessions(userID: userID, now: now), logger: logger) }
             if wasOn || revokingSessions { try await connection.record(audit, logger: logger) }

@@ -56,7 +56,7 @@ struct PostgresSessionStore: SessionStore {
     func stepUp(
         sessionID: UUID,
         userID: UUID,
-        amr: [String],
+        amr: @escaping @Sendable (_ current: [String]) -> [String],
         successorHash: Data,
         sealSuccessor: @escaping @Sendable (_ replacedKey: Data) throws -> Data,
         sessionExpiresAt: Date,
@@ -64,18 +64,23 @@ struct PostgresSessionStore: SessionStore {
     ) async throws -> Session? {
         let logger = executor.logger
         return try await executor.transaction { connection in
-            guard
-                let live = try await connection.rows(
+            // A refresh that commits while this waits for the row lock leaves its own successor out of this statement's
+            // snapshot: the second look sees it.
+            var found: PostgresRandomAccessRow?
+            for _ in 1...2 where found == nil {
+                found = try await connection.rows(
                     """
-                    SELECT t.token_hash FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+                    SELECT t.token_hash, s.amr FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
                     WHERE s.id = \(sessionID) AND s.user_id = \(userID) AND s.revoked_at IS NULL AND s.expires_at > \(now)
                       AND t.rotated_at IS NULL
                     FOR UPDATE OF t, s
                     """,
                     logger: logger
                 ).first
-            else { return nil }
+            }
+            guard let live = found else { return nil }
             let replaced = try live.value("token_hash", as: Data.self)
+            let current = try live.value("amr", as: String.self).split(separator: " ").map(String.init)
             let sealed = try sealSuccessor(replaced)
             _ = try await connection.rows(
                 """
@@ -90,7 +95,8 @@ struct PostgresSessionStore: SessionStore {
             )
             return try await connection.rows(
                 """
-                UPDATE sessions SET amr = \(amr.joined(separator: " ")), auth_time = \(now), last_used_at = \(now), expires_at = \(sessionExpiresAt)
+                UPDATE sessions SET amr = \(amr(current).joined(separator: " ")), auth_time = \(now), last_used_at = \(now),
+                                    expires_at = \(sessionExpiresAt)
                 WHERE id = \(sessionID) RETURNING *
                 """,
                 logger: logger

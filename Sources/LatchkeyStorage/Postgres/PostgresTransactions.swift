@@ -137,6 +137,7 @@ extension PostgresConnection {
         _ = try await rows("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID)", logger: logger)
         _ = try await rows(.revokeSessions(userID: userID, except: keepSessionID, now: now), logger: logger)
         try await voidTokens(userID: userID, purpose: .resetPassword, now: now, logger: logger)
+        _ = try await rows("DELETE FROM mfa_challenges WHERE user_id = \(userID)", logger: logger)
         try await enqueue(notice, logger: logger)
     }
 }

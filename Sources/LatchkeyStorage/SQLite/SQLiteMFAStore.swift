@@ -8,7 +8,9 @@ struct SQLiteMFAStore: MFAStore {
 
     func factors(userID: UUID) async throws -> SecondFactors {
         try await writer.read { db in
-            let totp = try db.row("SELECT * FROM totp_factors WHERE user_id = \(userID.databaseText)").map(TOTPRecord.init(row:))
+            // A removed factor keeps its row, without a secret, for its last used step.
+            let totp = try db.row("SELECT * FROM totp_factors WHERE user_id = \(userID.databaseText) AND length(sealed_secret) > 0")
+                .map(TOTPRecord.init(row:))
             let remaining =
                 try db.row(
                     "SELECT count(*) AS n FROM recovery_codes WHERE user_id = \(userID.databaseText) AND used_at IS NULL"
@@ -32,6 +34,7 @@ struct SQLiteMFAStore: MFAStore {
 
     func confirmTOTP(
         userID: UUID,
+        sealedSecret: Data,
         step: Int64,
         recoveryCodeHashes: [String],
         keepSessionID: UUID,
@@ -42,7 +45,8 @@ struct SQLiteMFAStore: MFAStore {
             try db.run(
                 """
                 UPDATE totp_factors SET confirmed_at = \(now), last_used_step = \(step)
-                WHERE user_id = \(userID.databaseText) AND confirmed_at IS NULL AND (last_used_step IS NULL OR last_used_step < \(step))
+                WHERE user_id = \(userID.databaseText) AND confirmed_at IS NULL AND sealed_secret = \(sealedSecret)
+                  AND (last_used_step IS NULL OR last_used_step < \(step))
                 """
             )
             guard db.changesCount > 0 else { return false }
@@ -71,6 +75,7 @@ struct SQLiteMFAStore: MFAStore {
                 """
                 UPDATE recovery_codes SET used_at = \(now)
                 WHERE user_id = \(userID.databaseText) AND code_hash = \(hash) AND used_at IS NULL
+                  AND EXISTS (SELECT 1 FROM totp_factors WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL)
                 """
             )
             guard db.changesCount > 0 else { return false }
@@ -79,17 +84,20 @@ struct SQLiteMFAStore: MFAStore {
         }
     }
 
-    func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date, audit: AuditEvent) async throws {
+    func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date, audit: AuditEvent) async throws -> Bool {
         try await writer.write { db in
+            guard try db.row("SELECT 1 FROM totp_factors WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL") != nil
+            else { return false }
             try db.replaceRecoveryCodes(userID: userID, hashes: hashes, now: now)
             try db.record(audit)
+            return true
         }
     }
 
     func removeTOTP(userID: UUID, revokingSessions: Bool, now: Date, audit: AuditEvent) async throws -> Bool {
         try await writer.write { db in
             let wasOn = try db.row("SELECT 1 FROM totp_factors WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL") != nil
-            try db.run("DELETE FROM totp_factors WHERE user_id = \(userID.databaseText)")
+            try db.run("UPDATE totp_factors SET sealed_secret = x'', confirmed_at = NULL WHERE user_id = \(userID.databaseText)")
             try db.run("DELETE FROM recovery_codes WHERE user_id = \(userID.databaseText)")
             if revokingSessions { try db.revokeSessions(userID: userID, now: now) }
             if wasOn || revokingSessions { try db.record(audit) }

@@ -75,7 +75,7 @@ struct SQLiteSessionStore: SessionStore {
     func stepUp(
         sessionID: UUID,
         userID: UUID,
-        amr: [String],
+        amr: @escaping @Sendable (_ current: [String]) -> [String],
         successorHash: Data,
         sealSuccessor: @escaping @Sendable (_ replacedKey: Data) throws -> Data,
         sessionExpiresAt: Date,
@@ -85,18 +85,19 @@ struct SQLiteSessionStore: SessionStore {
             guard
                 let live = try db.row(
                     """
-                    SELECT t.token_hash FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+                    SELECT t.token_hash, s.amr FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
                     WHERE s.id = \(sessionID.databaseText) AND s.user_id = \(userID.databaseText) AND s.revoked_at IS NULL
                       AND s.expires_at > \(now) AND t.rotated_at IS NULL
                     """
                 )
             else { return nil }
             let replaced: Data = live["token_hash"]
+            let current = (live["amr"] as String).split(separator: " ").map(String.init)
             try db.run(sql: RotationSQL.spend, [now, successorHash, try sealSuccessor(replaced), replaced])
             try db.run(sql: RotationSQL.addSuccessor, [successorHash, sessionID.databaseText, now])
             return try db.row(
                 """
-                UPDATE sessions SET amr = \(amr.joined(separator: " ")), auth_time = \(now), last_used_at = \(now),
+                UPDATE sessions SET amr = \(amr(current).joined(separator: " ")), auth_time = \(now), last_used_at = \(now),
                                     expires_at = \(sessionExpiresAt)
                 WHERE id = \(sessionID.databaseText) RETURNING *
                 """

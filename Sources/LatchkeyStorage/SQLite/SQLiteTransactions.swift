@@ -40,12 +40,13 @@ extension GRDB.Database {
         )
     }
 
-    /// Sets the password, revokes the user's sessions but `keepSessionID`, voids pending reset tokens and
-    /// queues the notice: everything a password change means.
+    /// Sets the password, revokes the user's sessions but `keepSessionID`, voids pending reset tokens and sign-ins
+    /// waiting for their second factor, and queues the notice: everything a password change means.
     func setPassword(userID: UUID, passwordHash: String, keepSessionID: UUID?, notice: SealedMail, now: Date) throws {
         try run("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID.databaseText)")
         try revokeSessions(userID: userID, except: keepSessionID, now: now)
         try voidTokens(userID: userID, purpose: .resetPassword, now: now)
+        try run("DELETE FROM mfa_challenges WHERE user_id = \(userID.databaseText)")
         try enqueue(notice)
     }
 
