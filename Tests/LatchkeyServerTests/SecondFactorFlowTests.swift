@@ -238,6 +238,20 @@ import Testing
         }
     }
 
+    /// A wrong password in a confirmation counts as a failed login; during the account's wait a confirmation is a 429
+    /// without its password being checked, the right one too.
+    @Test func aConfirmationWaitsOutTheAccountsLoginThrottle() async throws {
+        try await TestApp(["LATCHKEY_LOGIN_FREE_FAILURES": "1", "LATCHKEY_LOGIN_DELAY": "60s"]).run { client in
+            let pair = try await client.register()
+            let bearer = try #require(pair.accessToken)
+            let wrong = try await client.request(.post, "/auth/mfa/totp/enroll", json: ["password": "Wrong!pass1"], bearer: bearer)
+            #expect(wrong.status == .unauthorized && wrong.error?.error == .invalidCredentials)
+            let waiting = try await client.request(.post, "/auth/mfa/totp/enroll", json: ["password": Self.password], bearer: bearer)
+            #expect(waiting.status == .tooManyRequests && waiting.headers[.retryAfter] != nil)
+            #expect(try await client.login(email: pair.user.email).status == .tooManyRequests)
+        }
+    }
+
     @Test func stepUpAddsTheFactorToTheSessionAndRotatesItsRefreshToken() async throws {
         try await TestApp().run { client in
             let account = try await Self.enroll(client)
