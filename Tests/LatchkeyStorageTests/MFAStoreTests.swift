@@ -77,14 +77,7 @@ extension StoreConformanceTests {
         try await TestStore.with(backend) { store in
             let now = Date.wholeSecond()
             let user = try await store.insertUser(now: now)
-            let challenge = MFAChallenge(
-                tokenHash: freshTokenHash(),
-                userID: user.id,
-                amr: ["pwd"],
-                failures: 0,
-                createdAt: now,
-                expiresAt: now.plus(300)
-            )
+            let challenge = MFAChallenge.make(userID: user.id, createdAt: now)
             try await store.mfa.createChallenge(challenge)
             #expect(try await store.mfa.liveChallenge(tokenHash: challenge.tokenHash, now: now) == challenge)
             let reserved = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -96,14 +89,7 @@ extension StoreConformanceTests {
             #expect(reserved.filter { $0 }.count == MFAChallenge.maxFailures)
             #expect(try await store.mfa.liveChallenge(tokenHash: challenge.tokenHash, now: now) == nil)
 
-            let second = MFAChallenge(
-                tokenHash: freshTokenHash(),
-                userID: user.id,
-                amr: ["pwd"],
-                failures: 0,
-                createdAt: now,
-                expiresAt: now.plus(300)
-            )
+            let second = MFAChallenge.make(userID: user.id, createdAt: now)
             try await store.mfa.createChallenge(second)
             #expect(try await store.mfa.reserveChallengeAttempt(tokenHash: second.tokenHash, now: now)?.failures == 1)
             #expect(try await store.mfa.finishChallenge(tokenHash: second.tokenHash, now: now))
@@ -113,6 +99,85 @@ extension StoreConformanceTests {
             #expect(try await store.mfa.liveChallenge(tokenHash: challenge.tokenHash, now: now.plus(301)) == nil)
             #expect(try await store.mfa.deleteEndedChallenges(before: now.plus(400), limit: 10) == 2)
         }
+    }
+}
+
+extension StoreConformanceTests {
+    @Test(arguments: Backend.available)
+    func aSecondStepIsAdmittedThenCompletedOnce(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let now = Date.wholeSecond()
+            let user = try await store.insertUser(now: now)
+            let secret = randomBytes()
+            _ = try await store.mfa.startTOTPEnrolment(userID: user.id, sealedSecret: secret, now: now)
+            let first = try await store.startSession(for: user, at: now).session
+            #expect(try await store.confirm(user, secret: secret, step: 10, keeping: first))
+            let challenge = MFAChallenge.make(userID: user.id, createdAt: now)
+            try await store.mfa.createChallenge(challenge)
+            let throttle = LoginThrottle(freeFailures: 2, delay: 30, maxDelay: 60)
+            #expect(try await store.mfa.admitSecondStep(tokenHash: freshTokenHash(), throttle: throttle, now: now).isGone)
+
+            guard
+                case .admitted(let admitted, let owner, let factors) = try await store.mfa.admitSecondStep(
+                    tokenHash: challenge.tokenHash,
+                    throttle: throttle,
+                    now: now
+                )
+            else {
+                Issue.record("not admitted")
+                return
+            }
+            #expect(admitted.failures == 1 && owner.id == user.id && factors.requiresCode && factors.totp?.lastUsedStep == 10)
+            // A used step is rejected and changes nothing.
+            let new = Session.make(userID: user.id, createdAt: now)
+            let stored = NewSession(session: new, refreshTokenHash: freshTokenHash(), maxLiveSessions: 100, audit: nil)
+            #expect(
+                try await store.mfa.completeSecondStep(
+                    tokenHash: challenge.tokenHash,
+                    userID: user.id,
+                    code: .totpStep(10),
+                    session: stored,
+                    now: now
+                )
+                    == .codeRejected
+            )
+            #expect(try await store.liveSessionIDs(of: user, at: now) == [first.id])
+            #expect(
+                try await store.mfa.completeSecondStep(
+                    tokenHash: challenge.tokenHash,
+                    userID: user.id,
+                    code: .totpStep(11),
+                    session: stored,
+                    now: now
+                )
+                    == .completed
+            )
+            #expect(Set(try await store.liveSessionIDs(of: user, at: now)) == [first.id, new.id])
+            #expect(try await store.mfa.liveChallenge(tokenHash: challenge.tokenHash, now: now) == nil)
+            #expect(try await store.mfa.admitSecondStep(tokenHash: challenge.tokenHash, throttle: throttle, now: now).isGone)
+            // The completion forgot the account's wrong codes: two more admissions before its wait.
+            for _ in 0..<3 {
+                let another = MFAChallenge.make(userID: user.id, createdAt: now)
+                try await store.mfa.createChallenge(another)
+                let admission = try await store.mfa.admitSecondStep(tokenHash: another.tokenHash, throttle: throttle, now: now)
+                if case .throttled = admission { return }
+            }
+            Issue.record("the account's code budget never made it wait")
+        }
+    }
+}
+
+extension MFAChallenge {
+    /// A fresh challenge of a password sign-in, live for five minutes from `createdAt`.
+    static func make(userID: UUID, createdAt: Date) -> MFAChallenge {
+        MFAChallenge(tokenHash: freshTokenHash(), userID: userID, amr: ["pwd"], failures: 0, createdAt: createdAt, expiresAt: createdAt.plus(300))
+    }
+}
+
+extension SecondStepAdmission {
+    var isGone: Bool {
+        if case .challengeGone = self { return true }
+        return false
     }
 }
 

@@ -42,31 +42,54 @@ struct SecondFactorCodes: Sendable {
 
     /// Spends `code` of the account: a TOTP code of a step after its last used one, or an unused recovery code. Throws
     /// `INVALID_MFA_CODE` when it is neither (an account without that factor too), `RATE_LIMITED` during a wait.
-    /// `admitted` runs once the budget has let the attempt through, before the code is checked.
-    func check(
-        _ code: SecondFactorCode,
-        of user: User,
-        factors: SecondFactors,
-        client: ClientInfo,
-        now: Date,
-        admitted: () async throws -> Void = {}
-    ) async throws -> AuthenticationMethod {
+    func check(_ code: SecondFactorCode, of user: User, factors: SecondFactors, client: ClientInfo, now: Date) async throws -> AuthenticationMethod {
         try await attempt(code.method, userID: user.id, client: client, now: now) {
-            try await admitted()
-            switch code {
-            case .totp(let typed):
-                guard let totp = factors.totp, totp.isOn,
-                    let step = TOTPFactor.matchingStep(typed, secret: try secret(of: totp, userID: user.id), now: now, after: totp.lastUsedStep)
-                else { return false }
-                return try await database.mfa.useTOTPStep(userID: user.id, step: step)
-            case .recovery(let typed):
-                // Recovery codes stand in for TOTP, so only while it is on (the store checks again as it spends one).
-                guard factors.requiresCode, let hash = recoveryCodes.hash(typed) else { return false }
-                let used = AuditEvent(.mfaRecoveryCodeUsed, by: client, at: now, userID: user.id)
-                return try await database.mfa.useRecoveryCode(userID: user.id, hash: hash, now: now, audit: used)
+            switch try spendable(code, of: user.id, factors: factors, client: client, now: now) {
+            case nil: return false
+            case .totpStep(let step): return try await database.mfa.useTOTPStep(userID: user.id, step: step)
+            case .recoveryCode(let hash, let audit):
+                return try await database.mfa.useRecoveryCode(userID: user.id, hash: hash, now: now, audit: audit)
             }
         }
     }
+
+    /// What of the account's `code` is to spend: the TOTP step it is the code of (within the window, after the last
+    /// used one), or the recovery code's hash. Nil for a wrong code, or one of a factor the account does not have.
+    func spendable(_ code: SecondFactorCode, of userID: UUID, factors: SecondFactors, client: ClientInfo, now: Date) throws -> SpendableCode? {
+        switch code {
+        case .totp(let typed):
+            guard let totp = factors.totp, totp.isOn,
+                let step = TOTPFactor.matchingStep(typed, secret: try secret(of: totp, userID: userID), now: now, after: totp.lastUsedStep)
+            else { return nil }
+            return .totpStep(step)
+        case .recovery(let typed):
+            // Recovery codes stand in for TOTP, so only while it is on (the store checks again as it spends one).
+            guard factors.requiresCode, let hash = recoveryCodes.hash(typed) else { return nil }
+            return .recoveryCode(hash: hash, audit: AuditEvent(.mfaRecoveryCodeUsed, by: client, at: now, userID: userID))
+        }
+    }
+
+    /// A wrong code, counted and recorded; the error to answer with.
+    func rejected(_ method: AuthenticationMethod, userID: UUID, client: ClientInfo, now: Date) async throws -> AuthError {
+        Measured.mfaVerifications["\(Self.name(method)) failure"]?.increment()
+        let failed = AuditEvent(.mfaChallengeFailed, by: client, at: now, userID: userID, details: ["method": .string(method.rawValue)])
+        try await database.audit.record([failed])
+        return AuthError.invalidMFACode
+    }
+
+    /// A code refused during the account's wait; the error to answer with.
+    func throttled(_ method: AuthenticationMethod, retryAfter: Int) -> AuthError {
+        Measured.mfaVerifications["\(Self.name(method)) throttled"]?.increment()
+        return RateLimiter.limited("mfa_account", retryAfter: retryAfter)
+    }
+
+    /// A right code, counted.
+    func accepted(_ method: AuthenticationMethod) {
+        Measured.mfaVerifications["\(Self.name(method)) success"]?.increment()
+    }
+
+    /// The metric's name of a method.
+    private static func name(_ method: AuthenticationMethod) -> String { method == .otp ? "totp" : method.rawValue }
 
     /// One try of a code that `accept` checks and spends: throttled, counted and recorded like every other.
     func attempt(
@@ -76,21 +99,14 @@ struct SecondFactorCodes: Sendable {
         now: Date,
         _ accept: () async throws -> Bool
     ) async throws -> AuthenticationMethod {
-        let name = method == .otp ? "totp" : method.rawValue
-        do {
-            _ = try await limiter.reserveSecondFactorAttempt(userID: userID, throttle: throttle, now: now)
-        } catch let error as AuthError where error.code == .rateLimited {
-            Measured.mfaVerifications["\(name) throttled"]?.increment()
-            throw error
+        let attempt = LoginAttempt(accountKey: RateLimiter.secondFactorKey(userID), throttle: throttle, ipBucket: nil)
+        switch try await database.rateLimits.reserveLoginAttempt(attempt, now: now) {
+        case .throttled(let retryAfter), .ipLimited(let retryAfter): throw throttled(method, retryAfter: retryAfter)
+        case .reserved: break
         }
-        guard try await accept() else {
-            Measured.mfaVerifications["\(name) failure"]?.increment()
-            let failed = AuditEvent(.mfaChallengeFailed, by: client, at: now, userID: userID, details: ["method": .string(method.rawValue)])
-            try await database.audit.record([failed])
-            throw AuthError.invalidMFACode
-        }
+        guard try await accept() else { throw try await rejected(method, userID: userID, client: client, now: now) }
         try await limiter.clearSecondFactorFailures(userID: userID)
-        Measured.mfaVerifications["\(name) success"]?.increment()
+        accepted(method)
         return method
     }
 

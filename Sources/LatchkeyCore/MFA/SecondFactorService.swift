@@ -122,24 +122,34 @@ public struct SecondFactorService: Sendable {
 
     /// The second step of a sign-in: `mfaToken` from the challenge and a code. The session it opens has the first
     /// factor's `amr`, then the code's method, then `mfa`.
+    ///
+    /// Two store calls (on SQLite two write transactions): one admits the attempt (reserving a wrong code on the
+    /// account's budget and on the challenge, before the code is checked, so that concurrent guesses cannot get past
+    /// either), the other spends the right code, ends the challenge and opens the session. Only this route's wrong codes
+    /// count toward the challenge's five; a 429 is not one.
     public func verify(mfaToken: String, code: SecondFactorCode, client: ClientInfo, logger: Logger) async throws -> IssuedTokens {
         let now = Date()
         let tokenHash = RandomToken.hash(mfaToken)
-        guard let challenge = try await database.mfa.liveChallenge(tokenHash: tokenHash, now: now),
-            let user = try await database.users.user(id: challenge.userID)
-        else { throw AuthError.invalidMFAToken }
-        guard user.isActive else { throw AuthError.accountDisabled }
-        let factors = try await database.mfa.factors(userID: user.id)
-        // Only this route's wrong codes count toward the challenge's five (not a 429): one is reserved before the check,
-        // so concurrent guesses cannot get past them.
-        let method = try await codes.check(code, of: user, factors: factors, client: client, now: now) {
-            guard try await database.mfa.reserveChallengeAttempt(tokenHash: tokenHash, now: now) != nil else { throw AuthError.invalidMFAToken }
+        let method = code.method
+        let (challenge, user, factors): (MFAChallenge, User, SecondFactors)
+        switch try await database.mfa.admitSecondStep(tokenHash: tokenHash, throttle: codes.throttle, now: now) {
+        case .challengeGone: throw AuthError.invalidMFAToken
+        case .throttled(let retryAfter): throw codes.throttled(method, retryAfter: retryAfter)
+        case .admitted(let admitted, let owner, let ownerFactors): (challenge, user, factors) = (admitted, owner, ownerFactors)
         }
-        guard try await database.mfa.finishChallenge(tokenHash: tokenHash, now: now) else { throw AuthError.invalidMFAToken }
+        guard user.isActive else { throw AuthError.accountDisabled }
+        guard let spendable = try codes.spendable(code, of: user.id, factors: factors, client: client, now: now) else {
+            throw try await codes.rejected(method, userID: user.id, client: client, now: now)
+        }
         let amr = SessionService.amr(challenge.amr, adding: method).compactMap(AuthenticationMethod.init(rawValue:))
-        let tokens = try await sessions.startSession(for: user, client: client, recording: .loginSucceeded, amr: amr, now: now)
+        let new = sessions.newSession(for: user, client: client, recording: .loginSucceeded, amr: amr, now: now)
+        switch try await database.mfa.completeSecondStep(tokenHash: tokenHash, userID: user.id, code: spendable, session: new.stored, now: now) {
+        case .codeRejected: throw try await codes.rejected(method, userID: user.id, client: client, now: now)
+        case .challengeGone: throw AuthError.invalidMFAToken
+        case .completed: codes.accepted(method)
+        }
         logger.info("signed in with a second factor", metadata: ["event": "login.succeeded", "user": "\(user.id)"])
-        return tokens
+        return try await sessions.opened(new, user: user, recording: .loginSucceeded, now: now)
     }
 
     /// Step-up: a code adds its factor to the caller's session.

@@ -57,3 +57,44 @@ public struct MFAChallenge: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 }
+
+/// A code found right, for the store to spend.
+public enum SpendableCode: Sendable, Equatable {
+    case totpStep(Int64)
+    /// `audit` is the `mfa.recovery_code_used` event, recorded with the spending.
+    case recoveryCode(hash: String, audit: AuditEvent)
+}
+
+/// What `MFAStore.admitSecondStep` found and did.
+public enum SecondStepAdmission: Sendable {
+    /// A wrong code is reserved on the account's code budget and on the challenge (counted in `failures`).
+    case admitted(MFAChallenge, User, SecondFactors)
+    /// The account waits after wrong codes; nothing changed.
+    case throttled(retryAfter: Int)
+    /// The challenge is unknown, used, expired or out of wrong codes; nothing changed.
+    case challengeGone
+}
+
+/// How `MFAStore.completeSecondStep` ended.
+public enum SecondStepCompletion: Sendable, Equatable {
+    case completed
+    /// The code was spent meanwhile (or its factor is gone): nothing changed.
+    case codeRejected
+    /// The challenge ended meanwhile: nothing changed.
+    case challengeGone
+}
+
+/// A session to store with its first refresh token, as `SessionStore.createSession` takes it.
+public struct NewSession: Sendable {
+    public var session: Session
+    public var refreshTokenHash: Data
+    public var maxLiveSessions: Int
+    public var audit: AuditEvent?
+
+    public init(session: Session, refreshTokenHash: Data, maxLiveSessions: Int, audit: AuditEvent?) {
+        self.session = session
+        self.refreshTokenHash = refreshTokenHash
+        self.maxLiveSessions = maxLiveSessions
+        self.audit = audit
+    }
+}

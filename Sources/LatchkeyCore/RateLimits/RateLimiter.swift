@@ -78,16 +78,6 @@ public struct RateLimiter: Sendable {
         try await store.clearLoginFailures(accountKey: Self.accountKey(email))
     }
 
-    /// Reserves a wrong code on the account's second-factor budget before a code is checked (a budget of its own: the
-    /// password's never blocks it, nor the reverse). Throws `RATE_LIMITED` during its wait, right code or wrong.
-    func reserveSecondFactorAttempt(userID: UUID, throttle: LoginThrottle, now: Date = Date()) async throws -> LoginThrottle.State {
-        let attempt = LoginAttempt(accountKey: Self.secondFactorKey(userID), throttle: throttle, ipBucket: nil)
-        switch try await store.reserveLoginAttempt(attempt, now: now) {
-        case .reserved(let state): return state
-        case .throttled(let retryAfter), .ipLimited(let retryAfter): throw Self.limited("mfa_account", retryAfter: retryAfter)
-        }
-    }
-
     /// A right code ends the account's count of wrong ones.
     func clearSecondFactorFailures(userID: UUID) async throws {
         try await store.clearLoginFailures(accountKey: Self.secondFactorKey(userID))
@@ -100,14 +90,15 @@ public struct RateLimiter: Sendable {
 
     static func accountKey(_ email: String) -> String { "account:" + digest(email) }
 
-    static func secondFactorKey(_ userID: UUID) -> String { "mfa:" + userID.uuidString.lowercased() }
+    /// The key of an account's second-factor budget in the throttles' table.
+    public static func secondFactorKey(_ userID: UUID) -> String { "mfa:" + userID.uuidString.lowercased() }
 
     /// Counter keys never hold an email in the clear.
     static func digest(_ text: String) -> String {
         Base64URL.encode(RandomToken.hash(text))
     }
 
-    private static func limited(_ limit: String, retryAfter: Int) -> AuthError {
+    static func limited(_ limit: String, retryAfter: Int) -> AuthError {
         countLimited(limit)
         return AuthError.rateLimited(retryAfter: retryAfter)
     }

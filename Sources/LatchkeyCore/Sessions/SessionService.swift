@@ -169,6 +169,24 @@ public struct SessionService: Sendable {
         clearingLoginFailures accountKey: String? = nil,
         now: Date = Date()
     ) async throws -> IssuedTokens {
+        let new = newSession(for: user, client: client, recording: type, amr: amr, now: now)
+        try await database.sessions.createSession(
+            new.stored.session,
+            refreshTokenHash: new.stored.refreshTokenHash,
+            maxLiveSessions: new.stored.maxLiveSessions,
+            clearingLoginFailures: accountKey,
+            audit: new.stored.audit
+        )
+        return try await opened(new, user: user, recording: type, now: now)
+    }
+
+    /// A session to store, and its first refresh token, which exists nowhere else.
+    struct PreparedSession {
+        var stored: NewSession
+        var refreshToken: String
+    }
+
+    func newSession(for user: User, client: ClientInfo, recording type: AuditEvent.Kind?, amr: [AuthenticationMethod], now: Date) -> PreparedSession {
         let refreshToken = RefreshToken.make(now: now)
         let session = Session(
             id: UUID(),
@@ -182,16 +200,23 @@ public struct SessionService: Sendable {
             amr: amr.map(\.rawValue),
             authTime: now
         )
-        try await database.sessions.createSession(
-            session,
-            refreshTokenHash: RefreshToken.key(refreshToken),
-            maxLiveSessions: accounts.maxSessionsPerUser,
-            clearingLoginFailures: accountKey,
-            audit: type.map { AuditEvent($0, by: client, at: now, userID: user.id, sessionID: session.id, details: ["amr": .strings(session.amr)]) }
+        let audit = type.map { AuditEvent($0, by: client, at: now, userID: user.id, sessionID: session.id, details: ["amr": .strings(session.amr)]) }
+        return PreparedSession(
+            stored: NewSession(
+                session: session,
+                refreshTokenHash: RefreshToken.key(refreshToken),
+                maxLiveSessions: accounts.maxSessionsPerUser,
+                audit: audit
+            ),
+            refreshToken: refreshToken
         )
+    }
+
+    /// The first tokens of a session just stored.
+    func opened(_ new: PreparedSession, user: User, recording type: AuditEvent.Kind?, now: Date) async throws -> IssuedTokens {
         // A sign-in counts once it has a session: a password that leads to the second factor's challenge does not yet.
         if type == .loginSucceeded { Measured.loginsSucceeded.increment() }
-        return try await issue(user: user, session: session, refreshToken: refreshToken, now: now)
+        return try await issue(user: user, session: new.stored.session, refreshToken: new.refreshToken, now: now)
     }
 
     public func refresh(_ presented: String, client: ClientInfo, logger: Logger, now: Date = Date()) async throws -> IssuedTokens {

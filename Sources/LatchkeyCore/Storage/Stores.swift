@@ -225,6 +225,21 @@ public protocol MFAStore: Sendable {
     func finishChallenge(tokenHash: Data, now: Date) async throws -> Bool
     /// Deletes up to `limit` challenges that expired or were used before `before`; returns how many.
     func deleteEndedChallenges(before: Date, limit: Int) async throws -> Int
+    /// The second step of a sign-in, before its code is checked: the live challenge, its account and the account's
+    /// factors, then a wrong code reserved on the account's code budget (`throttle`, under
+    /// `RateLimiter.secondFactorKey`) and on the challenge. SQLite does it in one write transaction.
+    func admitSecondStep(tokenHash: Data, throttle: LoginThrottle, now: Date) async throws -> SecondStepAdmission
+    /// The second step once its code was found right: spends the code (recording a recovery code's event), ends the challenge
+    /// (giving back its reserved wrong code), forgets the account's wrong codes and opens `session`. SQLite does it in one
+    /// write transaction, which changes nothing unless it all succeeds; PostgreSQL in statements that each decide their
+    /// own race (a challenge that ends between them leaves the code spent).
+    func completeSecondStep(
+        tokenHash: Data,
+        userID: UUID,
+        code: SpendableCode,
+        session: NewSession,
+        now: Date
+    ) async throws -> SecondStepCompletion
 }
 
 /// The audit log: append-only but for retention.

@@ -16,7 +16,9 @@ public struct PostgresBackend: StorageBackend {
     public var outbox: any OutboxStore { PostgresOutboxStore(executor: executor) }
     public var rateLimits: any RateLimitStore { PostgresRateLimitStore(executor: executor) }
     public var audit: any AuditStore { PostgresAuditStore(executor: executor) }
-    public var mfa: any MFAStore { PostgresMFAStore(executor: executor) }
+    public var mfa: any MFAStore {
+        PostgresMFAStore(executor: executor, sessions: PostgresSessionStore(executor: executor, activeUsers: activeUsers))
+    }
 
     init(client: PostgresClient, logger: Logger) {
         executor = PostgresExecutor(client: client, logger: logger)

@@ -5,6 +5,8 @@ import PostgresNIO
 /// Each use of a code is one conditional `UPDATE`: PostgreSQL's row lock decides between concurrent requests.
 struct PostgresMFAStore: MFAStore {
     let executor: PostgresExecutor
+    /// For the session a second step opens.
+    let sessions: PostgresSessionStore
 
     func factors(userID: UUID) async throws -> SecondFactors {
         // A removed factor keeps its row, without a secret, for its last used step.
@@ -169,6 +171,48 @@ struct PostgresMFAStore: MFAStore {
             RETURNING 1
             """
         ).count
+    }
+}
+
+extension PostgresMFAStore {
+    /// The statements each decide their own race, one after the other, as the separate store calls would: a write
+    /// transaction around them would cost PostgreSQL round trips, not save them.
+    func admitSecondStep(tokenHash: Data, throttle: LoginThrottle, now: Date) async throws -> SecondStepAdmission {
+        guard let challenge = try await liveChallenge(tokenHash: tokenHash, now: now),
+            let user = try await PostgresUserStore(executor: executor).user(id: challenge.userID)
+        else { return .challengeGone }
+        let factors = try await factors(userID: user.id)
+        let attempt = LoginAttempt(accountKey: RateLimiter.secondFactorKey(user.id), throttle: throttle, ipBucket: nil)
+        switch try await PostgresRateLimitStore(executor: executor).reserveLoginAttempt(attempt, now: now) {
+        case .throttled(let retryAfter), .ipLimited(let retryAfter): return .throttled(retryAfter: retryAfter)
+        case .reserved: break
+        }
+        guard let reserved = try await reserveChallengeAttempt(tokenHash: tokenHash, now: now) else { return .challengeGone }
+        return .admitted(reserved, user, factors)
+    }
+
+    func completeSecondStep(
+        tokenHash: Data,
+        userID: UUID,
+        code: SpendableCode,
+        session: NewSession,
+        now: Date
+    ) async throws -> SecondStepCompletion {
+        let spent =
+            switch code {
+            case .totpStep(let step): try await useTOTPStep(userID: userID, step: step)
+            case .recoveryCode(let hash, let audit): try await useRecoveryCode(userID: userID, hash: hash, now: now, audit: audit)
+            }
+        guard spent else { return .codeRejected }
+        guard try await finishChallenge(tokenHash: tokenHash, now: now) else { return .challengeGone }
+        try await sessions.createSession(
+            session.session,
+            refreshTokenHash: session.refreshTokenHash,
+            maxLiveSessions: session.maxLiveSessions,
+            clearingLoginFailures: RateLimiter.secondFactorKey(userID),
+            audit: session.audit
+        )
+        return .completed
     }
 }
 

@@ -7,16 +7,7 @@ struct SQLiteMFAStore: MFAStore {
     let writer: any DatabaseWriter
 
     func factors(userID: UUID) async throws -> SecondFactors {
-        try await writer.read { db in
-            // A removed factor keeps its row, without a secret, for its last used step.
-            let totp = try db.row("SELECT * FROM totp_factors WHERE user_id = \(userID.databaseText) AND length(sealed_secret) > 0")
-                .map(TOTPRecord.init(row:))
-            let remaining =
-                try db.row(
-                    "SELECT count(*) AS n FROM recovery_codes WHERE user_id = \(userID.databaseText) AND used_at IS NULL"
-                )?["n"] as Int? ?? 0
-            return SecondFactors(totp: totp, recoveryCodesRemaining: remaining)
-        }
+        try await writer.read { db in try db.factors(userID: userID) }
     }
 
     func startTOTPEnrolment(userID: UUID, sealedSecret: Data, now: Date) async throws -> Bool {
@@ -59,25 +50,14 @@ struct SQLiteMFAStore: MFAStore {
 
     func useTOTPStep(userID: UUID, step: Int64) async throws -> Bool {
         try await writer.write { db in
-            try db.run(
-                """
-                UPDATE totp_factors SET last_used_step = \(step)
-                WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < \(step))
-                """
-            )
+            try db.useTOTPStep(userID: userID, step: step)
             return db.changesCount > 0
         }
     }
 
     func useRecoveryCode(userID: UUID, hash: String, now: Date, audit: AuditEvent) async throws -> Bool {
         try await writer.write { db in
-            try db.run(
-                """
-                UPDATE recovery_codes SET used_at = \(now)
-                WHERE user_id = \(userID.databaseText) AND code_hash = \(hash) AND used_at IS NULL
-                  AND EXISTS (SELECT 1 FROM totp_factors WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL)
-                """
-            )
+            try db.useRecoveryCode(userID: userID, hash: hash, now: now)
             guard db.changesCount > 0 else { return false }
             try db.record(audit)
             return true
@@ -166,7 +146,101 @@ struct SQLiteMFAStore: MFAStore {
     }
 }
 
+extension SQLiteMFAStore {
+    func admitSecondStep(tokenHash: Data, throttle: LoginThrottle, now: Date) async throws -> SecondStepAdmission {
+        try await writer.write { db in
+            guard
+                let challenge = try db.row(
+                    """
+                    SELECT * FROM mfa_challenges
+                    WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now) AND failures < \(MFAChallenge.maxFailures)
+                    """
+                ).map(MFAChallenge.init(row:)),
+                let user = try db.user(id: challenge.userID)
+            else { return .challengeGone }
+            let factors = try db.factors(userID: user.id)
+            let key = RateLimiter.secondFactorKey(user.id)
+            if case .throttled(let retryAfter) = try db.reserve(throttle, key: key, now: now.timeIntervalSince1970) {
+                return .throttled(retryAfter: retryAfter)
+            }
+            try db.run("UPDATE mfa_challenges SET failures = failures + 1 WHERE token_hash = \(tokenHash)")
+            var reserved = challenge
+            reserved.failures += 1
+            return .admitted(reserved, user, factors)
+        }
+    }
+
+    func completeSecondStep(
+        tokenHash: Data,
+        userID: UUID,
+        code: SpendableCode,
+        session: NewSession,
+        now: Date
+    ) async throws -> SecondStepCompletion {
+        do {
+            return try await writer.write { db in
+                switch code {
+                case .totpStep(let step): try db.useTOTPStep(userID: userID, step: step)
+                case .recoveryCode(let hash, _): try db.useRecoveryCode(userID: userID, hash: hash, now: now)
+                }
+                guard db.changesCount > 0 else { return .codeRejected }
+                if case .recoveryCode(_, let audit) = code { try db.record(audit) }
+                try db.run(
+                    """
+                    UPDATE mfa_challenges SET used_at = \(now), failures = failures - 1
+                    WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now)
+                    """
+                )
+                // The code is spent already: roll it all back.
+                guard db.changesCount > 0 else { throw ChallengeEnded() }
+                try db.clearLoginFailures(accountKey: RateLimiter.secondFactorKey(userID))
+                try db.insert(
+                    session.session,
+                    refreshTokenHash: session.refreshTokenHash,
+                    maxLiveSessions: session.maxLiveSessions,
+                    audit: session.audit
+                )
+                return .completed
+            }
+        } catch is ChallengeEnded {
+            return .challengeGone
+        }
+    }
+
+    private struct ChallengeEnded: Error {}
+}
+
 extension GRDB.Database {
+    fileprivate func factors(userID: UUID) throws -> SecondFactors {
+        // A removed factor keeps its row, without a secret, for its last used step.
+        let totp = try row("SELECT * FROM totp_factors WHERE user_id = \(userID.databaseText) AND length(sealed_secret) > 0")
+            .map(TOTPRecord.init(row:))
+        let remaining =
+            try row("SELECT count(*) AS n FROM recovery_codes WHERE user_id = \(userID.databaseText) AND used_at IS NULL")?["n"] as Int? ?? 0
+        return SecondFactors(totp: totp, recoveryCodesRemaining: remaining)
+    }
+
+    /// Sets `changesCount` to 1 when the step was taken.
+    fileprivate func useTOTPStep(userID: UUID, step: Int64) throws {
+        try run(
+            """
+            UPDATE totp_factors SET last_used_step = \(step)
+            WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < \(step))
+            """
+        )
+    }
+
+    /// Sets `changesCount` to 1 when the code was spent.
+    fileprivate func useRecoveryCode(userID: UUID, hash: String, now: Date) throws {
+        try run(
+            """
+            UPDATE recovery_codes SET used_at = \(now)
+            WHERE user_id = \(userID.databaseText) AND code_hash = \(hash) AND used_at IS NULL
+              AND EXISTS (SELECT 1 FROM totp_factors WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL)
+            """
+        )
+    }
+
     fileprivate func replaceRecoveryCodes(userID: UUID, hashes: [String], now: Date) throws {
         try run("DELETE FROM recovery_codes WHERE user_id = \(userID.databaseText)")
         for hash in hashes {

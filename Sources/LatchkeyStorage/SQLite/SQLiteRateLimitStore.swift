@@ -24,22 +24,9 @@ struct SQLiteRateLimitStore: RateLimitStore {
             if let bucket = attempt.ipBucket, case .limited(let retryAfter) = try db.take(bucket, now: now) {
                 return .ipLimited(retryAfter: retryAfter)
             }
-            let state = try db.row("SELECT failures, wait_until FROM login_throttles WHERE key = \(attempt.accountKey)").map {
-                LoginThrottle.State(failures: $0["failures"], waitUntil: $0["wait_until"])
-            }
-            switch attempt.throttle.reserve(state, now: now) {
-            case .throttled(let retryAfter):
-                return .throttled(retryAfter: retryAfter)
-            case .reserved(let reserved):
-                try db.run(
-                    """
-                    INSERT INTO login_throttles (key, failures, wait_until, last_failure_at)
-                    VALUES (\(attempt.accountKey), \(reserved.failures), \(reserved.waitUntil), \(now))
-                    ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, wait_until = excluded.wait_until,
-                                                    last_failure_at = excluded.last_failure_at
-                    """
-                )
-                return .reserved(reserved)
+            switch try db.reserve(attempt.throttle, key: attempt.accountKey, now: now) {
+            case .throttled(let retryAfter): return .throttled(retryAfter: retryAfter)
+            case .reserved(let reserved): return .reserved(reserved)
             }
         }
     }
@@ -86,6 +73,26 @@ extension GRDB.Database {
             try run("INSERT INTO rate_limit_buckets (key, tat) VALUES (\(bucket.key), \(next)) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat")
             return .allowed
         }
+    }
+
+    /// `LoginThrottle.reserve` on the state stored under `key`, inside the caller's write transaction; a throttled
+    /// attempt changes nothing.
+    func reserve(_ throttle: LoginThrottle, key: String, now: Double) throws -> LoginThrottle.Reservation {
+        let state = try row("SELECT failures, wait_until FROM login_throttles WHERE key = \(key)").map {
+            LoginThrottle.State(failures: $0["failures"], waitUntil: $0["wait_until"])
+        }
+        let reservation = throttle.reserve(state, now: now)
+        if case .reserved(let reserved) = reservation {
+            try run(
+                """
+                INSERT INTO login_throttles (key, failures, wait_until, last_failure_at)
+                VALUES (\(key), \(reserved.failures), \(reserved.waitUntil), \(now))
+                ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, wait_until = excluded.wait_until,
+                                                last_failure_at = excluded.last_failure_at
+                """
+            )
+        }
+        return reservation
     }
 
     func clearLoginFailures(accountKey: String) throws {

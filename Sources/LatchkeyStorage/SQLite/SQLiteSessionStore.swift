@@ -18,31 +18,7 @@ struct SQLiteSessionStore: SessionStore {
     ) async throws {
         try await writer.write { db in
             if let accountKey { try db.clearLoginFailures(accountKey: accountKey) }
-            try db.run(
-                """
-                INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, amr, auth_time)
-                VALUES (\(session.id.databaseText), \(session.userID.databaseText), \(session.createdAt), \(session.lastUsedAt),
-                        \(session.expiresAt), \(session.userAgent), \(session.ip), \(session.amr.joined(separator: " ")), \(session.authTime))
-                """
-            )
-            try db.run(
-                """
-                INSERT INTO refresh_tokens (token_hash, session_id, created_at)
-                VALUES (\(refreshTokenHash), \(session.id.databaseText), \(session.createdAt))
-                """
-            )
-            try db.run("UPDATE users SET last_login_at = \(session.createdAt) WHERE id = \(session.userID.databaseText)")
-            try db.record(audit)
-            try db.run(
-                """
-                UPDATE sessions SET revoked_at = \(session.createdAt)
-                WHERE id IN (
-                    SELECT id FROM sessions
-                    WHERE user_id = \(session.userID.databaseText) AND revoked_at IS NULL AND expires_at > \(session.createdAt)
-                    ORDER BY last_used_at DESC, created_at DESC, id DESC LIMIT -1 OFFSET \(maxLiveSessions)
-                )
-                """
-            )
+            try db.insert(session, refreshTokenHash: refreshTokenHash, maxLiveSessions: maxLiveSessions, audit: audit)
         }
     }
 
@@ -232,4 +208,36 @@ private enum RotationSQL {
     static let addSuccessor = "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?)"
     static let extendSession = "UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?"
     static let revokeSession = "UPDATE sessions SET revoked_at = ? WHERE id = ?"
+}
+
+extension GRDB.Database {
+    /// A new session and its first refresh token, inside the caller's write transaction; then the user's least recently
+    /// used live sessions past the cap are revoked (see `SessionStore.createSession`).
+    func insert(_ session: Session, refreshTokenHash: Data, maxLiveSessions: Int, audit: AuditEvent?) throws {
+        try run(
+            """
+            INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, amr, auth_time)
+            VALUES (\(session.id.databaseText), \(session.userID.databaseText), \(session.createdAt), \(session.lastUsedAt),
+                    \(session.expiresAt), \(session.userAgent), \(session.ip), \(session.amr.joined(separator: " ")), \(session.authTime))
+            """
+        )
+        try run(
+            """
+            INSERT INTO refresh_tokens (token_hash, session_id, created_at)
+            VALUES (\(refreshTokenHash), \(session.id.databaseText), \(session.createdAt))
+            """
+        )
+        try run("UPDATE users SET last_login_at = \(session.createdAt) WHERE id = \(session.userID.databaseText)")
+        try record(audit)
+        try run(
+            """
+            UPDATE sessions SET revoked_at = \(session.createdAt)
+            WHERE id IN (
+                SELECT id FROM sessions
+                WHERE user_id = \(session.userID.databaseText) AND revoked_at IS NULL AND expires_at > \(session.createdAt)
+                ORDER BY last_used_at DESC, created_at DESC, id DESC LIMIT -1 OFFSET \(maxLiveSessions)
+            )
+            """
+        )
+    }
 }
