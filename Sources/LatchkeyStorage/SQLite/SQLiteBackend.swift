@@ -7,6 +7,7 @@ public struct SQLiteBackend: StorageBackend {
     let writer: any DatabaseWriter
     private let sessionCache = SQLiteSessionCache()
     private let rotations: Batcher<RefreshRotation, RefreshRotation.Outcome>
+    private let secondSteps: SQLiteMFAStore.SecondSteps
 
     public var users: any UserStore { SQLiteUserStore(writer: writer) }
     public var sessions: any SessionStore { SQLiteSessionStore(writer: writer, cache: sessionCache, rotations: rotations) }
@@ -15,7 +16,7 @@ public struct SQLiteBackend: StorageBackend {
     public var outbox: any OutboxStore { SQLiteOutboxStore(writer: writer) }
     public var rateLimits: any RateLimitStore { SQLiteRateLimitStore(writer: writer) }
     public var audit: any AuditStore { SQLiteAuditStore(writer: writer) }
-    public var mfa: any MFAStore { SQLiteMFAStore(writer: writer) }
+    public var mfa: any MFAStore { SQLiteMFAStore(writer: writer, secondSteps: secondSteps) }
 
     /// Opens (creating if needed) the database at `path`. Throws a `ConfigurationError` when it cannot.
     public init(path: String) throws {
@@ -47,6 +48,7 @@ public struct SQLiteBackend: StorageBackend {
         }
         writer.add(transactionObserver: sessionCache, extent: .observerLifetime)
         rotations = SQLiteSessionStore.rotations(writer: writer)
+        secondSteps = SQLiteMFAStore.SecondSteps(writer: writer)
     }
 
     /// Applies the migrations that have not run yet.

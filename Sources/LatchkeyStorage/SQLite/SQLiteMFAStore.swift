@@ -5,6 +5,7 @@ import LatchkeyCore
 /// SQLite runs one writer at a time: each use of a code reads and changes its row inside one write transaction.
 struct SQLiteMFAStore: MFAStore {
     let writer: any DatabaseWriter
+    let secondSteps: SecondSteps
 
     func factors(userID: UUID) async throws -> SecondFactors {
         try await writer.read { db in try db.factors(userID: userID) }
@@ -147,27 +148,40 @@ struct SQLiteMFAStore: MFAStore {
 }
 
 extension SQLiteMFAStore {
-    func admitSecondStep(tokenHash: Data, throttle: LoginThrottle, now: Date) async throws -> SecondStepAdmission {
-        try await writer.write { db in
-            guard
-                let challenge = try db.row(
-                    """
-                    SELECT * FROM mfa_challenges
-                    WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now) AND failures < \(MFAChallenge.maxFailures)
-                    """
-                ).map(MFAChallenge.init(row:)),
-                let user = try db.user(id: challenge.userID)
-            else { return .challengeGone }
-            let factors = try db.factors(userID: user.id)
-            let key = RateLimiter.secondFactorKey(user.id)
-            if case .throttled(let retryAfter) = try db.reserve(throttle, key: key, now: now.timeIntervalSince1970) {
-                return .throttled(retryAfter: retryAfter)
-            }
-            try db.run("UPDATE mfa_challenges SET failures = failures + 1 WHERE token_hash = \(tokenHash)")
-            var reserved = challenge
-            reserved.failures += 1
-            return .admitted(reserved, user, factors)
+    /// The two write transactions of each second step, group-committed (`Batcher.groupCommit`): a sign-in's session,
+    /// refresh token and audit event touch the same index pages as its neighbours'.
+    struct SecondSteps: Sendable {
+        struct Admission: Sendable {
+            var tokenHash: Data
+            var throttle: LoginThrottle
+            var now: Date
         }
+
+        struct Completion: Sendable {
+            var tokenHash: Data
+            var userID: UUID
+            var code: SpendableCode
+            var session: NewSession
+            var now: Date
+        }
+
+        let admissions: Batcher<Admission, SecondStepAdmission>
+        let completions: Batcher<Completion, SecondStepCompletion>
+
+        init(writer: any DatabaseWriter) {
+            admissions = .groupCommit(writer: writer) { db, admission in try db.admit(admission) }
+            completions = .groupCommit(writer: writer) { db, completion in
+                do {
+                    return try db.complete(completion)
+                } catch is ChallengeEnded {
+                    return .challengeGone
+                }
+            }
+        }
+    }
+
+    func admitSecondStep(tokenHash: Data, throttle: LoginThrottle, now: Date) async throws -> SecondStepAdmission {
+        try await secondSteps.admissions.submit(SecondSteps.Admission(tokenHash: tokenHash, throttle: throttle, now: now))
     }
 
     func completeSecondStep(
@@ -177,57 +191,77 @@ extension SQLiteMFAStore {
         session: NewSession,
         now: Date
     ) async throws -> SecondStepCompletion {
-        do {
-            return try await writer.write { db in
-                switch code {
-                case .totpStep(let step): try db.useTOTPStep(userID: userID, step: step)
-                case .recoveryCode(let hash, _): try db.useRecoveryCode(userID: userID, hash: hash, now: now)
-                }
-                guard db.changesCount > 0 else { return .codeRejected }
-                if case .recoveryCode(_, let audit) = code { try db.record(audit) }
-                try db.run(
-                    """
-                    UPDATE mfa_challenges SET used_at = \(now), failures = failures - 1
-                    WHERE token_hash = \(tokenHash) AND used_at IS NULL AND expires_at > \(now)
-                    """
-                )
-                // The code is spent already: roll it all back.
-                guard db.changesCount > 0 else { throw ChallengeEnded() }
-                try db.clearLoginFailures(accountKey: RateLimiter.secondFactorKey(userID))
-                try db.insert(
-                    session.session,
-                    refreshTokenHash: session.refreshTokenHash,
-                    maxLiveSessions: session.maxLiveSessions,
-                    audit: session.audit
-                )
-                return .completed
-            }
-        } catch is ChallengeEnded {
-            return .challengeGone
+        try await secondSteps.completions.submit(
+            SecondSteps.Completion(tokenHash: tokenHash, userID: userID, code: code, session: session, now: now)
+        )
+    }
+}
+
+/// The statements of every second step, written out with placeholders (see `SessionSQL`).
+private enum SecondStepSQL {
+    static let liveChallenge = "SELECT * FROM mfa_challenges WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? AND failures < ?"
+    static let chargeChallenge = "UPDATE mfa_challenges SET failures = failures + 1 WHERE token_hash = ?"
+    static let endChallenge = """
+        UPDATE mfa_challenges SET used_at = ?, failures = failures - 1 WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
+        """
+    // A removed factor keeps its row, without a secret, for its last used step.
+    static let totp = "SELECT * FROM totp_factors WHERE user_id = ? AND length(sealed_secret) > 0"
+    static let remainingRecoveryCodes = "SELECT count(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL"
+    static let useTOTPStep = """
+        UPDATE totp_factors SET last_used_step = ?
+        WHERE user_id = ? AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < ?)
+        """
+}
+
+/// Thrown to roll back a completion whose challenge ended after its code was spent.
+private struct ChallengeEnded: Error {}
+
+extension GRDB.Database {
+    fileprivate func admit(_ admission: SQLiteMFAStore.SecondSteps.Admission) throws -> SecondStepAdmission {
+        let (tokenHash, now) = (admission.tokenHash, admission.now)
+        guard
+            let challenge = try row(sql: SecondStepSQL.liveChallenge, [tokenHash, now, MFAChallenge.maxFailures]).map(MFAChallenge.init(row:)),
+            let user = try user(id: challenge.userID)
+        else { return .challengeGone }
+        let factors = try factors(userID: user.id)
+        let key = RateLimiter.secondFactorKey(user.id)
+        if case .throttled(let retryAfter) = try reserve(admission.throttle, key: key, now: now.timeIntervalSince1970) {
+            return .throttled(retryAfter: retryAfter)
         }
+        try run(sql: SecondStepSQL.chargeChallenge, [tokenHash])
+        var reserved = challenge
+        reserved.failures += 1
+        return .admitted(reserved, user, factors)
     }
 
-    private struct ChallengeEnded: Error {}
+    /// Throws `ChallengeEnded` when the challenge ended after the code was spent, for the savepoint to roll it all back.
+    fileprivate func complete(_ completion: SQLiteMFAStore.SecondSteps.Completion) throws -> SecondStepCompletion {
+        let (userID, now) = (completion.userID, completion.now)
+        switch completion.code {
+        case .totpStep(let step): try useTOTPStep(userID: userID, step: step)
+        case .recoveryCode(let hash, _): try useRecoveryCode(userID: userID, hash: hash, now: now)
+        }
+        guard changesCount > 0 else { return .codeRejected }
+        if case .recoveryCode(_, let audit) = completion.code { try record(audit) }
+        try run(sql: SecondStepSQL.endChallenge, [now, completion.tokenHash, now])
+        guard changesCount > 0 else { throw ChallengeEnded() }
+        try clearLoginFailures(accountKey: RateLimiter.secondFactorKey(userID))
+        let session = completion.session
+        try insert(session.session, refreshTokenHash: session.refreshTokenHash, maxLiveSessions: session.maxLiveSessions, audit: session.audit)
+        return .completed
+    }
 }
 
 extension GRDB.Database {
     fileprivate func factors(userID: UUID) throws -> SecondFactors {
-        // A removed factor keeps its row, without a secret, for its last used step.
-        let totp = try row("SELECT * FROM totp_factors WHERE user_id = \(userID.databaseText) AND length(sealed_secret) > 0")
-            .map(TOTPRecord.init(row:))
-        let remaining =
-            try row("SELECT count(*) AS n FROM recovery_codes WHERE user_id = \(userID.databaseText) AND used_at IS NULL")?["n"] as Int? ?? 0
+        let totp = try row(sql: SecondStepSQL.totp, [userID.databaseText]).map(TOTPRecord.init(row:))
+        let remaining = try row(sql: SecondStepSQL.remainingRecoveryCodes, [userID.databaseText])?["n"] as Int? ?? 0
         return SecondFactors(totp: totp, recoveryCodesRemaining: remaining)
     }
 
     /// Sets `changesCount` to 1 when the step was taken.
     fileprivate func useTOTPStep(userID: UUID, step: Int64) throws {
-        try run(
-            """
-            UPDATE totp_factors SET last_used_step = \(step)
-            WHERE user_id = \(userID.databaseText) AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < \(step))
-            """
-        )
+        try run(sql: SecondStepSQL.useTOTPStep, [step, userID.databaseText, step])
     }
 
     /// Sets `changesCount` to 1 when the code was spent.

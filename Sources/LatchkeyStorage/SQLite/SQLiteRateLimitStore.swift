@@ -78,24 +78,28 @@ extension GRDB.Database {
     /// `LoginThrottle.reserve` on the state stored under `key`, inside the caller's write transaction; a throttled
     /// attempt changes nothing.
     func reserve(_ throttle: LoginThrottle, key: String, now: Double) throws -> LoginThrottle.Reservation {
-        let state = try row("SELECT failures, wait_until FROM login_throttles WHERE key = \(key)").map {
+        let state = try row(sql: ThrottleSQL.state, [key]).map {
             LoginThrottle.State(failures: $0["failures"], waitUntil: $0["wait_until"])
         }
         let reservation = throttle.reserve(state, now: now)
         if case .reserved(let reserved) = reservation {
-            try run(
-                """
-                INSERT INTO login_throttles (key, failures, wait_until, last_failure_at)
-                VALUES (\(key), \(reserved.failures), \(reserved.waitUntil), \(now))
-                ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, wait_until = excluded.wait_until,
-                                                last_failure_at = excluded.last_failure_at
-                """
-            )
+            try run(sql: ThrottleSQL.reserve, [key, reserved.failures, reserved.waitUntil, now])
         }
         return reservation
     }
 
     func clearLoginFailures(accountKey: String) throws {
-        try run("DELETE FROM login_throttles WHERE key = \(accountKey)")
+        try run(sql: ThrottleSQL.clear, [accountKey])
     }
+}
+
+/// The account throttle's statements, run by every sign-in and every wrong code, written out with placeholders.
+private enum ThrottleSQL {
+    static let state = "SELECT failures, wait_until FROM login_throttles WHERE key = ?"
+    static let reserve = """
+        INSERT INTO login_throttles (key, failures, wait_until, last_failure_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, wait_until = excluded.wait_until,
+                                        last_failure_at = excluded.last_failure_at
+        """
+    static let clear = "DELETE FROM login_throttles WHERE key = ?"
 }

@@ -26,8 +26,13 @@ extension GRDB.Database {
         try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
+    /// One row of a query written out with `?` placeholders, prepared once per connection.
+    func row(sql: String, _ arguments: StatementArguments) throws -> Row? {
+        try Row.fetchOne(cachedStatement(sql: sql), arguments: arguments)
+    }
+
     func user(id: UUID) throws -> User? {
-        try row("SELECT * FROM users WHERE id = \(id.databaseText)").map { User(row: $0) }
+        try row(sql: "SELECT * FROM users WHERE id = ?", [id.databaseText]).map { User(row: $0) }
     }
 
     /// Revokes the user's live sessions, all but `keep`.
