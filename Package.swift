@@ -37,6 +37,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "LatchkeyAPI", swiftSettings: swiftSettings),
+        // The parsers of untrusted binary input, without dependencies: `scripts/fuzz` compiles them with libFuzzer alone.
+        .target(name: "LatchkeyParsers", swiftSettings: swiftSettings),
         // The access-token key ring that the server and LatchkeyVerifier share: the wire types and JWTKit only.
         .target(
             name: "LatchkeyKeyRing",
@@ -47,6 +49,7 @@ let package = Package(
             name: "LatchkeyCore",
             dependencies: [
                 "LatchkeyAPI",
+                "LatchkeyParsers",
                 "LatchkeyKeyRing",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -186,8 +189,11 @@ let package = Package(
             name: "LatchkeyTestSupport",
             dependencies: [
                 "LatchkeyCore",
+                "LatchkeyParsers",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/LatchkeyTestSupport",
             swiftSettings: swiftSettings
@@ -196,7 +202,10 @@ let package = Package(
             name: "LatchkeyCoreTests",
             dependencies: [
                 "LatchkeyCore",
+                "LatchkeyParsers",
                 "LatchkeyAPI",
+                "LatchkeyTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
