@@ -26,6 +26,7 @@ public func buildApplication(
     logger: Logger = Logger(label: "latchkey")
 ) async throws -> some ApplicationProtocol {
     let server = configuration.server
+    if let warning = configuration.passkeys.warning { logger.warning("\(warning)") }
     let services = try await LatchkeyServices.open(configuration: configuration, logger: logger)
     let router = buildRouter(configuration: configuration, services: services, metrics: metrics)
     router.answerMethodNotAllowed()

@@ -10,6 +10,7 @@ public struct LatchkeyConfiguration: Sendable {
     public let mail: MailConfiguration
     public let limits: RateLimitConfiguration
     public let secondFactor: SecondFactorConfiguration
+    public let passkeys: PasskeyConfiguration
     public let trustedProxies: TrustedProxies
     /// The configured key-encryption key; nil lets SQLite keep its own beside the database.
     public let keyEncryptionKey: KeyEncryptionKey?
@@ -26,6 +27,7 @@ public struct LatchkeyConfiguration: Sendable {
         mail = try MailConfiguration(reader: config)
         limits = try RateLimitConfiguration(reader: config)
         secondFactor = try SecondFactorConfiguration(reader: config)
+        passkeys = try PasskeyConfiguration(reader: config, appURL: mail.appURL)
         trustedProxies = try TrustedProxies(reader: config)
         keyEncryptionKey = try KeyEncryptionKey.configured(reader: config)
         auditRetention = try AuditLog.retention(reader: config)

@@ -26,6 +26,7 @@ struct CleanupCommand: AsyncParsableCommand {
                         ["sessions", String(report.sessions)], ["email tokens", String(report.emailTokens)], ["mails", String(report.mails)],
                         ["rate-limit counters", String(report.rateLimitCounters)], ["audit events", String(report.auditEvents)],
                         ["sign-in challenges", String(report.mfaChallenges)],
+                        ["passkey challenges", String(report.passkeyChallenges)],
                     ]
                 )
             }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import LatchkeyAPI
 import LatchkeyCore
+import LatchkeyServer
 import LatchkeyTestSupport
 import Testing
 
@@ -33,10 +34,43 @@ import Testing
             "LATCHKEY_KEY_ENCRYPTION_KEY_FILE"
         ),
         (["LATCHKEY_APP_URL": "ftp://x"], "LATCHKEY_APP_URL"),
+        (["LATCHKEY_WEBAUTHN_RP_ID": "https://example.com"], "LATCHKEY_WEBAUTHN_RP_ID"),
+        (["LATCHKEY_WEBAUTHN_RP_ID": "example.com", "LATCHKEY_WEBAUTHN_ORIGINS": "https://example.org"], "LATCHKEY_WEBAUTHN_ORIGINS"),
+        (["LATCHKEY_WEBAUTHN_RP_ID": "example.com", "LATCHKEY_WEBAUTHN_ORIGINS": "https://notexample.com"], "LATCHKEY_WEBAUTHN_ORIGINS"),
+        (["LATCHKEY_WEBAUTHN_RP_ID": "example.com", "LATCHKEY_WEBAUTHN_ORIGINS": "https://example.com/login"], "LATCHKEY_WEBAUTHN_ORIGINS"),
+        (["LATCHKEY_WEBAUTHN_USER_VERIFICATION": "always"], "LATCHKEY_WEBAUTHN_USER_VERIFICATION"),
+        (["LATCHKEY_APPLE_APP_IDS": "com.example.app"], "LATCHKEY_APPLE_APP_IDS"),
+        (["LATCHKEY_ANDROID_APPS": "com.example.app"], "LATCHKEY_ANDROID_APPS"),
+        (["LATCHKEY_ANDROID_APPS": "com.example.app=AB:CD"], "LATCHKEY_ANDROID_APPS"),
     ])
     func badSettingsNameTheVariable(environment: [String: String], variable: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) { try await TestApp(environment).build() }
         #expect(error?.description.hasPrefix(variable) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func passkeysDefaultToTheAppURLAndNormalizeTheAppsTheyServe() async throws {
+        let config = try await LatchkeyConfiguration(reader: TestApp().reader).passkeys
+        #expect(config.relyingParty.id == "localhost" && config.relyingParty.name == "Latchkey")
+        #expect(config.relyingParty.origins.count == 1 && config.relyingParty.origins.first?.hasPrefix("http://localhost:") == true)
+        #expect(config.userVerification == .preferred && config.appleAppIDs.isEmpty && config.androidApps.isEmpty && config.warning == nil)
+
+        let fingerprint = String(repeating: "ab", count: 32)
+        let set = try await LatchkeyConfiguration(
+            reader: TestApp([
+                "LATCHKEY_APP_URL": "https://auth.example.com", "LATCHKEY_WEBAUTHN_RP_ID": "Example.com", "LATCHKEY_PRODUCT_NAME": "Example",
+                "LATCHKEY_WEBAUTHN_ORIGINS": "https://example.com, https://Auth.Example.com:8443,android:apk-key-hash:xyz",
+                "LATCHKEY_WEBAUTHN_USER_VERIFICATION": "required", "LATCHKEY_APPLE_APP_IDS": "ABCDE12345.com.example.app",
+                "LATCHKEY_ANDROID_APPS": "com.example.app=SHA256:\(fingerprint),com.example.app=\(String(repeating: "CD:", count: 31))CD",
+            ]).reader
+        ).passkeys
+        #expect(set.relyingParty.id == "example.com" && set.relyingParty.name == "Example" && set.relyingParty.requiresUserVerification)
+        #expect(set.relyingParty.origins == ["https://example.com", "https://auth.example.com:8443", "android:apk-key-hash:xyz"])
+        #expect(set.appleAppIDs == ["ABCDE12345.com.example.app"])
+        #expect(set.androidApps.map(\.package) == ["com.example.app"])
+        #expect(set.androidApps.first?.fingerprints == ["AB", "CD"].map { Array(repeating: $0, count: 32).joined(separator: ":") })
+        // An IP address starts, with a warning.
+        let address = try await LatchkeyConfiguration(reader: TestApp(["LATCHKEY_WEBAUTHN_RP_ID": "192.0.2.1"]).reader).passkeys
+        #expect(address.warning?.contains("192.0.2.1") == true)
     }
 
     /// Every PostgreSQL instance must seal and open with one key, so none is made up when it is missing.

@@ -142,7 +142,7 @@ import Testing
         let first = try Self.latchkey(["cleanup", "--json"], database: app.database)
         #expect(first.status == 0, "\(first.stderr)")
         let report = try #require(first.objects.first)
-        #expect(Set(report.keys) == ["sessions", "emailTokens", "mails", "rateLimitCounters", "auditEvents", "mfaChallenges"])
+        #expect(Set(report.keys) == ["sessions", "emailTokens", "mails", "rateLimitCounters", "auditEvents", "mfaChallenges", "passkeyChallenges"])
         #expect(report["sessions"] as? Int == 0)
         let table = try Self.latchkey(["cleanup"], database: app.database)
         #expect(table.status == 0 && table.stdout.hasPrefix("DELETED") && table.stdout.contains("sessions"))

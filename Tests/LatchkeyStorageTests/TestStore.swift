@@ -29,6 +29,7 @@ struct TestStore: Sendable {
     var rateLimits: any RateLimitStore { database.rateLimits }
     var audit: any AuditStore { database.audit }
     var mfa: any MFAStore { database.mfa }
+    var passkeys: any PasskeyStore { database.passkeys }
 
     /// Opens a fresh database on `backend`, runs `body` on it and tears it down. PostgreSQL's connection pool
     /// runs in a child task for as long as `body` does, as the app's service group would run it.

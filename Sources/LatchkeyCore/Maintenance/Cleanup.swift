@@ -9,16 +9,17 @@ public struct CleanupReport: Sendable, Equatable, Codable {
     public var rateLimitCounters = 0
     public var auditEvents = 0
     public var mfaChallenges = 0
+    public var passkeyChallenges = 0
 
     public init() {}
 
-    public var total: Int { sessions + emailTokens + mails + rateLimitCounters + auditEvents + mfaChallenges }
+    public var total: Int { sessions + emailTokens + mails + rateLimitCounters + auditEvents + mfaChallenges + passkeyChallenges }
 }
 
 /// Deletes what is no longer needed, in batches of at most `batchSize` rows so that no statement holds locks for
 /// long: sessions that ended (expired or revoked) more than `sessionMemory` ago with their refresh tokens, used or
 /// expired emailed tokens, sent and failed mails and audit events past their retention, spent rate-limit counters, and
-/// sign-in challenges a day after they ended.
+/// sign-in and passkey challenges a day after they ended.
 /// Several instances may run it at once: each batch deletes rows no other batch holds. Then the database refreshes its
 /// planner statistics where they have drifted.
 public struct Cleanup: Sendable {
@@ -55,6 +56,9 @@ public struct Cleanup: Sendable {
         report.mfaChallenges = try await batches {
             try await database.mfa.deleteEndedChallenges(before: now.addingTimeInterval(-Self.sessionMemory), limit: $0)
         }
+        report.passkeyChallenges = try await batches {
+            try await database.passkeys.deleteEndedChallenges(before: now.addingTimeInterval(-Self.sessionMemory), limit: $0)
+        }
         try await database.refreshStatistics()
         if report.total > 0 {
             logger.info(
@@ -62,7 +66,7 @@ public struct Cleanup: Sendable {
                 metadata: [
                     "event": "cleanup", "sessions": "\(report.sessions)", "emailTokens": "\(report.emailTokens)", "mails": "\(report.mails)",
                     "rateLimitCounters": "\(report.rateLimitCounters)", "auditEvents": "\(report.auditEvents)",
-                    "mfaChallenges": "\(report.mfaChallenges)",
+                    "mfaChallenges": "\(report.mfaChallenges)", "passkeyChallenges": "\(report.passkeyChallenges)",
                 ]
             )
         }

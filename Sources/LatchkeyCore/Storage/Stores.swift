@@ -242,6 +242,33 @@ public protocol MFAStore: Sendable {
     ) async throws -> SecondStepCompletion
 }
 
+/// Passkeys, their accounts' user handles and the WebAuthn challenges (stored hashed). A challenge is spent by the
+/// database, so that of two responses naming it one at most goes on.
+public protocol PasskeyStore: Sendable {
+    /// The account's user handle: the one stored, or `proposed` stored now when it has none.
+    func userHandle(userID: UUID, proposed: Data) async throws -> Data
+    func createChallenge(_ challenge: PasskeyChallenge) async throws
+    /// Marks the challenge used and gives it, when it was unused and unexpired; nil otherwise (spent, expired, unknown).
+    func spendChallenge(hash: Data, now: Date) async throws -> PasskeyChallenge?
+    /// Deletes up to `limit` challenges that expired or were used before `before`; returns how many.
+    func deleteEndedChallenges(before: Date, limit: Int) async throws -> Int
+    /// The account's passkeys, oldest first.
+    func passkeys(userID: UUID) async throws -> [Passkey]
+    /// The passkey with this credential id, and its account's user handle.
+    func passkey(credentialID: Data) async throws -> (passkey: Passkey, userHandle: Data)?
+    /// Stores a new passkey and records `audit` with it; false (and nothing stored) when its credential id is
+    /// registered already, to this account or another.
+    func add(_ passkey: Passkey, audit: AuditEvent) async throws -> Bool
+    /// After a verified sign-in: stores the counter and `backedUp` and sets `lastUsedAt`, only when the stored counter
+    /// is still `previousSignCount` (of two sign-ins with one counter value, one goes on). False when it changed.
+    func recordUse(id: UUID, previousSignCount: Int64, signCount: Int64, backedUp: Bool, now: Date) async throws -> Bool
+    /// Renames the account's passkey; nil when it has none of this id.
+    func rename(id: UUID, userID: UUID, name: String) async throws -> Passkey?
+    /// Removes the account's passkey, unless it is the account's last way in (no password and no other passkey),
+    /// recording `audit` with it.
+    func remove(id: UUID, userID: UUID, audit: AuditEvent) async throws -> PasskeyRemoval
+}
+
 /// The audit log: append-only but for retention.
 public protocol AuditStore: Sendable {
     /// Records events that go with no other change (a failed login), in one transaction.
@@ -263,6 +290,7 @@ public protocol StorageBackend: Sendable {
     var rateLimits: any RateLimitStore { get }
     var audit: any AuditStore { get }
     var mfa: any MFAStore { get }
+    var passkeys: any PasskeyStore { get }
     /// Throws when the database does not answer.
     func ping() async throws
     /// Brings the query planner's statistics up to date where they have drifted far; cleanup calls it after each run.

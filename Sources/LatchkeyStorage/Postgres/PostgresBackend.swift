@@ -20,6 +20,8 @@ public struct PostgresBackend: StorageBackend {
         PostgresMFAStore(executor: executor, sessions: PostgresSessionStore(executor: executor, activeUsers: activeUsers))
     }
 
+    public var passkeys: any PasskeyStore { PostgresPasskeyStore(executor: executor) }
+
     init(client: PostgresClient, logger: Logger) {
         executor = PostgresExecutor(client: client, logger: logger)
         activeUsers = PostgresActiveUserBatcher(executor: executor)

@@ -223,6 +223,47 @@ enum PostgresMigrations {
             ],
             nil
         ),
+        // As SQLite's 0013: passkeys.
+        (
+            "0013_passkeys",
+            [
+                """
+                CREATE TABLE passkey_user_handles (
+                    user_id uuid PRIMARY KEY REFERENCES users(id),
+                    handle bytea NOT NULL UNIQUE
+                )
+                """,
+                """
+                CREATE TABLE passkeys (
+                    id uuid PRIMARY KEY,
+                    user_id uuid NOT NULL REFERENCES users(id),
+                    credential_id bytea NOT NULL UNIQUE,
+                    public_key bytea NOT NULL,
+                    sign_count bigint NOT NULL,
+                    backup_eligible boolean NOT NULL,
+                    backed_up boolean NOT NULL,
+                    transports text NOT NULL,
+                    aaguid uuid NOT NULL,
+                    name text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    last_used_at timestamptz
+                )
+                """,
+                "CREATE INDEX passkeys_user_id ON passkeys(user_id)",
+                """
+                CREATE TABLE passkey_challenges (
+                    hash bytea PRIMARY KEY,
+                    purpose text NOT NULL,
+                    user_id uuid REFERENCES users(id),
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    used_at timestamptz
+                )
+                """,
+                "CREATE INDEX passkey_challenges_expires_at ON passkey_challenges(expires_at)",
+            ],
+            nil
+        ),
     ]
 
     private static func normalizeEmails(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -17,6 +17,7 @@ public struct SQLiteBackend: StorageBackend {
     public var rateLimits: any RateLimitStore { SQLiteRateLimitStore(writer: writer) }
     public var audit: any AuditStore { SQLiteAuditStore(writer: writer) }
     public var mfa: any MFAStore { SQLiteMFAStore(writer: writer, secondSteps: secondSteps) }
+    public var passkeys: any PasskeyStore { SQLitePasskeyStore(writer: writer) }
 
     /// Opens (creating if needed) the database at `path`. Throws a `ConfigurationError` when it cannot.
     public init(path: String) throws {

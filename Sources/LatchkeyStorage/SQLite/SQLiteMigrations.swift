@@ -210,6 +210,40 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("0013_passkeys") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE passkey_user_handles (
+                        user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id),
+                        handle BLOB NOT NULL UNIQUE
+                    );
+                    CREATE TABLE passkeys (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL REFERENCES users(id),
+                        credential_id BLOB NOT NULL UNIQUE,
+                        public_key BLOB NOT NULL,
+                        sign_count INTEGER NOT NULL,
+                        backup_eligible BOOLEAN NOT NULL,
+                        backed_up BOOLEAN NOT NULL,
+                        transports TEXT NOT NULL,
+                        aaguid TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        created_at DATETIME NOT NULL,
+                        last_used_at DATETIME
+                    );
+                    CREATE INDEX passkeys_user_id ON passkeys(user_id);
+                    CREATE TABLE passkey_challenges (
+                        hash BLOB PRIMARY KEY NOT NULL,
+                        purpose TEXT NOT NULL,
+                        user_id TEXT REFERENCES users(id),
+                        created_at DATETIME NOT NULL,
+                        expires_at DATETIME NOT NULL,
+                        used_at DATETIME
+                    );
+                    CREATE INDEX passkey_challenges_expires_at ON passkey_challenges(expires_at);
+                    """
+            )
+        }
         return migrator
     }
 }
