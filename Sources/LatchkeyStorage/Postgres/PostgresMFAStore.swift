@@ -162,15 +162,7 @@ struct PostgresMFAStore: MFAStore {
     }
 
     func deleteEndedChallenges(before: Date, limit: Int) async throws -> Int {
-        try await executor.rows(
-            """
-            DELETE FROM mfa_challenges WHERE token_hash IN (
-                SELECT token_hash FROM mfa_challenges WHERE expires_at < \(before) OR used_at < \(before) LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            )
-            RETURNING 1
-            """
-        ).count
+        try await executor.deleteEnded(.mfa, before: before, limit: limit)
     }
 }
 

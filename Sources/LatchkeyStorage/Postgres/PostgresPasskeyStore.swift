@@ -40,15 +40,7 @@ struct PostgresPasskeyStore: PasskeyStore {
     }
 
     func deleteEndedChallenges(before: Date, limit: Int) async throws -> Int {
-        try await executor.rows(
-            """
-            DELETE FROM passkey_challenges WHERE hash IN (
-                SELECT hash FROM passkey_challenges WHERE expires_at < \(before) OR used_at < \(before) LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            )
-            RETURNING 1
-            """
-        ).count
+        try await executor.deleteEnded(.passkey, before: before, limit: limit)
     }
 
     func passkeys(userID: UUID) async throws -> [Passkey] {
@@ -103,12 +95,15 @@ struct PostgresPasskeyStore: PasskeyStore {
     func remove(id: UUID, userID: UUID, audit: AuditEvent) async throws -> PasskeyRemoval {
         let logger = executor.logger
         return try await executor.transaction { connection in
+            // The lock first, then the count in a statement of its own: a statement that waited for the lock still
+            // counts by the snapshot it started with, which would miss a removal committed meanwhile.
+            _ = try await connection.rows("SELECT 1 FROM users WHERE id = \(userID) FOR UPDATE", logger: logger)
             let account = try await connection.rows(
                 """
                 SELECT u.password_hash != '' AS has_password,
                        EXISTS (SELECT 1 FROM passkeys WHERE id = \(id) AND user_id = u.id) AS owns,
                        (SELECT count(*) FROM passkeys WHERE user_id = u.id AND id != \(id)) AS others
-                FROM users u WHERE u.id = \(userID) FOR UPDATE
+                FROM users u WHERE u.id = \(userID)
                 """,
                 logger: logger
             )

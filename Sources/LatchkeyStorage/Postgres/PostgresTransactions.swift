@@ -22,6 +22,14 @@ struct PostgresExecutor: Sendable {
         _ = try await rows(query)
     }
 
+    /// Returns how many challenges it deleted.
+    func deleteEnded(_ table: ChallengeTable, before: Date, limit: Int) async throws -> Int {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(before)
+        binds.append(limit)
+        return try await rows(PostgresQuery(unsafeSQL: table.deleteEndedSQL(postgres: true) + " RETURNING 1", binds: binds)).count
+    }
+
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await bounded { try await client.withTransaction(logger: logger) { connection in try await body(connection) } }
     }

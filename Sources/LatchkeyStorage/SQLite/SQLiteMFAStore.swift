@@ -134,16 +134,7 @@ struct SQLiteMFAStore: MFAStore {
     }
 
     func deleteEndedChallenges(before: Date, limit: Int) async throws -> Int {
-        try await writer.write { db in
-            try db.run(
-                """
-                DELETE FROM mfa_challenges WHERE token_hash IN (
-                    SELECT token_hash FROM mfa_challenges WHERE expires_at < \(before) OR used_at < \(before) LIMIT \(limit)
-                )
-                """
-            )
-            return db.changesCount
-        }
+        try await writer.write { db in try db.deleteEnded(.mfa, before: before, limit: limit) }
     }
 }
 

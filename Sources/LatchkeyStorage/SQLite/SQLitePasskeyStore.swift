@@ -41,16 +41,7 @@ struct SQLitePasskeyStore: PasskeyStore {
     }
 
     func deleteEndedChallenges(before: Date, limit: Int) async throws -> Int {
-        try await writer.write { db in
-            try db.run(
-                """
-                DELETE FROM passkey_challenges WHERE hash IN (
-                    SELECT hash FROM passkey_challenges WHERE expires_at < \(before) OR used_at < \(before) LIMIT \(limit)
-                )
-                """
-            )
-            return db.changesCount
-        }
+        try await writer.write { db in try db.deleteEnded(.passkey, before: before, limit: limit) }
     }
 
     func passkeys(userID: UUID) async throws -> [Passkey] {

@@ -31,6 +31,12 @@ extension GRDB.Database {
         try Row.fetchOne(cachedStatement(sql: sql), arguments: arguments)
     }
 
+    /// Returns how many challenges it deleted.
+    func deleteEnded(_ table: ChallengeTable, before: Date, limit: Int) throws -> Int {
+        try run(sql: table.deleteEndedSQL(postgres: false), [before, limit])
+        return changesCount
+    }
+
     func user(id: UUID) throws -> User? {
         try row(sql: "SELECT * FROM users WHERE id = ?", [id.databaseText]).map { User(row: $0) }
     }
