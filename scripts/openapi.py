@@ -15,7 +15,7 @@ ERRORS = {
     "INVALID_OR_EXPIRED_TOKEN": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "METHOD_NOT_ALLOWED": 405,
     "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "CSRF_REJECTED": 403, "RATE_LIMITED": 429, "INTERNAL_ERROR": 500,
     "SERVICE_UNAVAILABLE": 503, "INVALID_MFA_CODE": 401, "INVALID_MFA_TOKEN": 401, "MFA_ALREADY_ENABLED": 409, "MFA_REQUIRED": 403,
-    "REAUTHENTICATION_REQUIRED": 403,
+    "REAUTHENTICATION_REQUIRED": 403, "PASSKEY_INVALID": 400, "PASSKEY_ALREADY_REGISTERED": 409, "LAST_SIGN_IN_METHOD": 409,
 }
 
 
@@ -112,7 +112,7 @@ SCHEMAS = {
                                 "token.refreshed", "token.reuse_detected", "session.revoked", "logout", "logout_all", "password.changed",
                                 "password.reset_requested", "password.reset", "user.deleted", "user.updated", "key.rotated", "key.retired",
                                 "mfa.totp_enabled", "mfa.totp_disabled", "mfa.recovery_codes_regenerated", "mfa.recovery_code_used",
-                                "mfa.challenge_failed", "mfa.reset"]),
+                                "mfa.challenge_failed", "mfa.reset", "passkey.added", "passkey.removed", "passkey.clone_suspected"]),
               userId={"type": ["string", "null"], "format": "uuid",
                       "description": "The account the event is about; for an administrator's change, the account changed."},
               sessionId={"type": ["string", "null"], "format": "uuid"},
@@ -124,7 +124,8 @@ SCHEMAS = {
                        "description": "A small object, never a password, token or hash: actorId (the administrator) for an "
                                       "administrator's change, the fields changed by user.updated, reason (and the email tried, for an "
                                       "unknown one) for login.failed and login.throttled, amr (an array) for login.succeeded, kid for key "
-                                      "events, method (otp or recovery) for mfa.challenge_failed, which is written for every wrong code."}),
+                                      "events, method (otp or recovery) for mfa.challenge_failed, which is written for every wrong code, passkeyId "
+                                      "(and aaguid, or storedCount) for passkey events."}),
         "description": "One entry of the audit log, written in the same transaction as the change it records.",
     },
     "AuditEventList": obj(["events"], events={"type": "array", "items": ref("AuditEvent")},
@@ -191,6 +192,66 @@ SCHEMAS = {
                          recoveryCodes={"type": "array", "minItems": 10, "maxItems": 10,
                                         "items": string(pattern="^[a-z0-9]{5}-[a-z0-9]{5}-[a-z0-9]{5}$"),
                                         "description": "Ten single-use codes, shown only here; each replaces a TOTP code once."}),
+    "PublicKeyCredentialDescriptor": obj(["type", "id"], type={"const": "public-key"}, id=string(description="A credential id, base64url."),
+                                         transports={"type": "array", "items": string(), "description": "As the browser reported them."}),
+    "CreationOptions": {
+        **obj(["rp", "user", "challenge", "pubKeyCredParams", "timeout", "excludeCredentials", "authenticatorSelection", "attestation"],
+              rp=obj(["id", "name"], id=string(description="LATCHKEY_WEBAUTHN_RP_ID (default: the app URL's host)"),
+                     name=string(description="LATCHKEY_WEBAUTHN_RP_NAME (default: the product name)")),
+              user=obj(["id", "name", "displayName"],
+                       id=string(description="The account's random 32-byte handle, base64url: never its email or id, the same for "
+                                             "every registration of the account."),
+                       name=string(description="The email."), displayName=string(description="The account's name.")),
+              challenge=string(description="32 random bytes, base64url: one registration of this account within 5 minutes."),
+              pubKeyCredParams={"type": "array", "items": obj(["type", "alg"], type={"const": "public-key"}, alg={"type": "integer"}),
+                                "description": "EdDSA (-8), ES256 (-7), RS256 (-257), in this order."},
+              timeout={"const": 300000}, excludeCredentials={"type": "array", "items": ref("PublicKeyCredentialDescriptor"),
+                                                             "description": "The account's passkeys."},
+              authenticatorSelection=obj(["residentKey", "userVerification"], residentKey={"const": "required"},
+                                         userVerification=string(enum=["preferred", "required"],
+                                                                 description="LATCHKEY_WEBAUTHN_USER_VERIFICATION (default preferred)")),
+              attestation={"const": "none"}),
+        "description": "PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3), itself: not wrapped in publicKey. Binary values "
+                       "are base64url without padding.",
+    },
+    "RequestOptions": {
+        **obj(["challenge", "timeout", "rpId", "allowCredentials", "userVerification"],
+              challenge=string(description="32 random bytes, base64url: one response within 5 minutes."),
+              timeout={"const": 300000}, rpId=string(),
+              allowCredentials={"type": "array", "items": ref("PublicKeyCredentialDescriptor"),
+                                "description": "Empty for a sign-in (discoverable credentials)."},
+              userVerification=string(enum=["preferred", "required"])),
+        "description": "PublicKeyCredentialRequestOptionsJSON (WebAuthn Level 3), itself: not wrapped in publicKey.",
+    },
+    "RegistrationResponse": {
+        **obj(["id", "rawId", "type", "response"], id=string(), rawId=string(description="The credential id, base64url."),
+              type={"const": "public-key"},
+              response=obj(["clientDataJSON", "attestationObject"], clientDataJSON=string(), attestationObject=string(),
+                           transports={"type": "array", "items": string()})),
+        "description": "RegistrationResponseJSON, as PublicKeyCredential.toJSON() gives it; other members are ignored.",
+    },
+    "AuthenticationResponse": {
+        **obj(["id", "rawId", "type", "response"], id=string(), rawId=string(description="The credential id, base64url."),
+              type={"const": "public-key"},
+              response=obj(["clientDataJSON", "authenticatorData", "signature"], clientDataJSON=string(), authenticatorData=string(),
+                           signature=string(), userHandle={"type": ["string", "null"],
+                                                           "description": "Required for a sign-in: the account's handle."})),
+        "description": "AuthenticationResponseJSON, as PublicKeyCredential.toJSON() gives it; other members are ignored.",
+    },
+    "PasskeyRegistrationRequest": obj(["credential"], credential=ref("RegistrationResponse"),
+                                      name=string(minLength=1, maxLength=64, description="Default Passkey. " + "1 to 64 Unicode scalars "
+                                                  "without control, format, line or paragraph separator characters.")),
+    "PasskeySignInRequest": obj(["credential"], credential=ref("AuthenticationResponse")),
+    "PasskeyRenameRequest": obj(["name"], name=string(minLength=1, maxLength=64, description="1 to 64 Unicode scalars without control, "
+                                                                                         "format, line or paragraph separator characters.")),
+    "Empty": {"type": "object", "description": "{}: nothing is asked."},
+    "Passkey": obj(["id", "name", "createdAt", "lastUsedAt", "backupEligible", "backedUp", "transports", "aaguid"],
+                   id=string(format="uuid", description="The server's id, not the credential id."), name=string(),
+                   createdAt=string(format="date-time"),
+                   lastUsedAt={"type": ["string", "null"], "format": "date-time", "description": "Null until the first sign-in."},
+                   backupEligible={"type": "boolean"}, backedUp={"type": "boolean"}, transports={"type": "array", "items": string()},
+                   aaguid=string(format="uuid", description="Lower-case; all zeros when the authenticator names no model.")),
+    "PasskeyList": obj(["passkeys"], passkeys={"type": "array", "items": ref("Passkey")}),
     "ChangePasswordRequest": obj(["currentPassword", "newPassword"], currentPassword=string(),
                                  newPassword=string(minLength=8, maxLength=72, description="The same policy as registration.")),
 }
@@ -386,6 +447,49 @@ PATHS = {
                                                           "refresh token; the replaced one follows the grace and reuse rules); an "
                                                           "account without that factor gets 401 INVALID_MFA_CODE. With neither, "
                                                           "VALIDATION_ERROR naming mfaToken."}), {"200": SET_COOKIE}, reads=False)},
+    "/auth/passkeys/register/options": {"post": op("Creation options for a new passkey of the account", ok("CreationOptions", headers=NO_STORE),
+                                                   ("Confirmation", True), bearer=True, error_codes=JSON_BODY + BEARER + CONFIRMATION)},
+    "/auth/passkeys/register": {"post": op("Register a passkey with the response to creation options", ok("Passkey", "201", "Created"),
+                                           ("PasskeyRegistrationRequest", True), bearer=True,
+                                           error_codes=JSON_BODY + BEARER + ("PASSKEY_INVALID", "PASSKEY_ALREADY_REGISTERED"),
+                                           extra={"description": "400 PASSKEY_INVALID unless: clientDataJSON's type is webauthn.create; its "
+                                                                 "challenge is a live registration challenge of this account (each is spent by "
+                                                                 "the first response naming it, good or bad); its origin is one of "
+                                                                 "LATCHKEY_WEBAUTHN_ORIGINS and crossOrigin is not true; the rpIdHash is the rp "
+                                                                 "id's SHA-256; UP is set (and UV when LATCHKEY_WEBAUTHN_USER_VERIFICATION is "
+                                                                 "required); the key is a COSE key of EdDSA, ES256 or RS256 whose type and curve "
+                                                                 "agree; the credential id has at most 1023 bytes. Attestation is not verified. "
+                                                                 "409 PASSKEY_ALREADY_REGISTERED for a credential id stored already."})},
+    "/auth/passkeys/login/options": {"post": op("Request options for a passkey sign-in (discoverable credentials)",
+                                                ok("RequestOptions", headers=NO_STORE), ("Empty", True), error_codes=JSON_BODY,
+                                                limited="the client IP's login budget (LATCHKEY_RATE_LIMIT_LOGIN, default 30/1m) is spent.")},
+    "/auth/passkeys/login": {"post": with_cookie(op("Sign in with a passkey; opens a session, or answers the second-factor challenge",
+                                    {"200": {"description": "A token pair whose amr is [hwk, mfa] with user verification, [hwk] without; "
+                                                            "for an account with TOTP and no user verification, the MFA challenge instead.",
+                                             "content": {"application/json": {"schema": {"oneOf": [ref("TokenPair"), ref("MFAChallenge")]}}},
+                                             "headers": NO_STORE}},
+                                    ("PasskeySignInRequest", True), error_codes=JSON_BODY + ("INVALID_CREDENTIALS", "ACCOUNT_DISABLED"),
+                                    limited="the client IP's login budget (LATCHKEY_RATE_LIMIT_LOGIN, default 30/1m) is spent.",
+                                    extra={"description": "401 INVALID_CREDENTIALS, one answer for every cause, unless: the credential is "
+                                                          "known; type webauthn.get; a live sign-in challenge (spent by the first response "
+                                                          "naming it); an accepted origin, crossOrigin not true; the rpIdHash; UP (and UV "
+                                                          "when required); the signature over authenticatorData and the SHA-256 of "
+                                                          "clientDataJSON; userHandle is the account's; the backup-eligible flag is as "
+                                                          "registered; the signature counter grew (unless it is 0 and was 0: synced "
+                                                          "passkeys), else passkey.clone_suspected is audited. Only then does a disabled or "
+                                                          "deleted account answer 403 ACCOUNT_DISABLED."}), {"200": SET_COOKIE}, reads=False)},
+    "/auth/passkeys": {"get": op("The account's passkeys, oldest first", ok("PasskeyList"), bearer=True, error_codes=BEARER)},
+    "/auth/passkeys/{id}": {
+        "patch": op("Rename a passkey", ok("Passkey"), ("PasskeyRenameRequest", True), bearer=True,
+                    error_codes=JSON_BODY + BEARER + ("NOT_FOUND",),
+                    extra={"parameters": [{"name": "id", "in": "path", "required": True, "schema": string(format="uuid")}],
+                           "description": "Another account's passkey, or an unknown id, is a 404."}),
+        "delete": op("Remove a passkey", NO_CONTENT, ("Confirmation", True), bearer=True,
+                     error_codes=JSON_BODY + BEARER + CONFIRMATION + ("NOT_FOUND", "LAST_SIGN_IN_METHOD"),
+                     extra={"parameters": [{"name": "id", "in": "path", "required": True, "schema": string(format="uuid")}],
+                            "description": "Another account's passkey, or an unknown id, is a 404 before anything else is checked. 409 "
+                                           "LAST_SIGN_IN_METHOD when it is the account's last way in (no password, no other passkey)."}),
+    },
     "/auth/change-password": {"post": op("Change the password; every other session is revoked", NO_CONTENT,
                                          ("ChangePasswordRequest", True), bearer=True,
                                          error_codes=JSON_BODY + BEARER + ("INVALID_CREDENTIALS",))},

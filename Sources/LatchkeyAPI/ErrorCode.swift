@@ -28,18 +28,21 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case mfaAlreadyEnabled = "MFA_ALREADY_ENABLED"
     case mfaRequired = "MFA_REQUIRED"
     case reauthenticationRequired = "REAUTHENTICATION_REQUIRED"
+    case passkeyInvalid = "PASSKEY_INVALID"
+    case passkeyAlreadyRegistered = "PASSKEY_ALREADY_REGISTERED"
+    case lastSignInMethod = "LAST_SIGN_IN_METHOD"
 
     /// The HTTP status of every answer with this code.
     public var status: Int {
         switch self {
-        case .validationError, .invalidJSON, .invalidOrExpiredToken: 400
+        case .validationError, .invalidJSON, .invalidOrExpiredToken, .passkeyInvalid: 400
         case .invalidCredentials, .tokenMissing, .tokenExpired, .tokenInvalid, .invalidRefreshToken, .refreshTokenReused, .invalidMFACode,
             .invalidMFAToken:
             401
         case .emailNotVerified, .accountDisabled, .forbidden, .csrfRejected, .mfaRequired, .reauthenticationRequired: 403
         case .notFound: 404
         case .methodNotAllowed: 405
-        case .emailAlreadyRegistered, .mfaAlreadyEnabled: 409
+        case .emailAlreadyRegistered, .mfaAlreadyEnabled, .passkeyAlreadyRegistered, .lastSignInMethod: 409
         case .payloadTooLarge: 413
         case .unsupportedMediaType: 415
         case .rateLimited: 429
@@ -77,6 +80,9 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
         case .mfaAlreadyEnabled: "TOTP is already on"
         case .mfaRequired: "Sign in with a second factor to use this route"
         case .reauthenticationRequired: "Sign in again, then retry"
+        case .passkeyInvalid: "The passkey's response did not pass verification"
+        case .passkeyAlreadyRegistered: "This passkey is registered already"
+        case .lastSignInMethod: "This is the account's last way to sign in: add another first"
         }
     }
 }

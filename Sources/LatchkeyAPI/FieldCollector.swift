@@ -28,6 +28,11 @@ public struct FieldCollector<Key: CodingKey> {
         optional(key, missing: nil, as: Bool.self, typeName: "a boolean")
     }
 
+    /// A required JSON value of a `Decodable` type (a WebAuthn response): records "is required" or "must be \(typeName)".
+    public mutating func required<Value: Decodable>(_ key: Key, as type: Value.Type, typeName: String) -> Value? {
+        optional(key, missing: "is required", as: type, typeName: typeName)
+    }
+
     private mutating func optional<Value: Decodable>(
         _ key: Key,
         missing: String?,

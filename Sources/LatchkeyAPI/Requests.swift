@@ -141,6 +141,65 @@ public struct MFAVerifyRequest: Codable, Sendable {
     }
 }
 
+/// `{}`: the body of `POST /auth/passkeys/login/options`. Any other member is ignored, as everywhere.
+public struct EmptyRequest: Codable, Sendable {
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try FieldCollector(decoder, keyedBy: CodingKeys.self).finish()
+    }
+
+    private enum CodingKeys: CodingKey {}
+}
+
+/// `POST /auth/passkeys/register`
+public struct PasskeyRegistrationRequest: Codable, Sendable {
+    public var credential: RegistrationResponseJSON?
+    public var name: String?
+
+    public init(credential: RegistrationResponseJSON, name: String? = nil) {
+        self.credential = credential
+        self.name = name
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        credential = fields.required(.credential, as: RegistrationResponseJSON.self, typeName: "a RegistrationResponseJSON object")
+        name = fields.optional(.name)
+        try fields.finish()
+    }
+}
+
+/// `POST /auth/passkeys/login`
+public struct PasskeySignInRequest: Codable, Sendable {
+    public var credential: AuthenticationResponseJSON?
+
+    public init(credential: AuthenticationResponseJSON) {
+        self.credential = credential
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        credential = fields.required(.credential, as: AuthenticationResponseJSON.self, typeName: "an AuthenticationResponseJSON object")
+        try fields.finish()
+    }
+}
+
+/// `PATCH /auth/passkeys/{id}`
+public struct PasskeyRenameRequest: Codable, Sendable {
+    public var name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var fields = try FieldCollector(decoder, keyedBy: CodingKeys.self)
+        name = fields.required(.name)
+        try fields.finish()
+    }
+}
+
 /// `POST /auth/change-password`
 public struct ChangePasswordRequest: Codable, Sendable {
     public var currentPassword: String

@@ -48,4 +48,7 @@ public struct AuthError: Error, Sendable, Equatable {
     public static let mfaAlreadyEnabled = AuthError(.mfaAlreadyEnabled)
     public static let mfaRequired = AuthError(.mfaRequired)
     public static let reauthenticationRequired = AuthError(.reauthenticationRequired)
+    public static let passkeyInvalid = AuthError(.passkeyInvalid)
+    public static let passkeyAlreadyRegistered = AuthError(.passkeyAlreadyRegistered)
+    public static let lastSignInMethod = AuthError(.lastSignInMethod)
 }

@@ -100,14 +100,23 @@ func buildRouter(
     let auth = router.group("auth")
     let secondFactors = services.secondFactors
     auth.addRoutes(
-        AuthController(accounts: accountService, sessions: sessionService, secondFactors: secondFactors, limiter: limiter, cookie: cookie).endpoints
+        AuthController(
+            accounts: accountService,
+            sessions: sessionService,
+            secondFactors: secondFactors,
+            passkeys: services.passkeys,
+            limiter: limiter,
+            cookie: cookie
+        )
+        .endpoints
     )
     auth.addRoutes(EmailFlowController(accounts: accountService, limiter: limiter, pages: pages).endpoints)
     auth.addRoutes(pages.endpoints)
     auth.add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AuthenticatedContext.self)
         .addRoutes(AccountController(accounts: accountService, sessions: sessionService).endpoints)
-        .addRoutes(SecondFactorController(secondFactors: secondFactors).endpoints)
+        .addRoutes(SecondFactorController(secondFactors: secondFactors, passkeys: services.passkeys).endpoints)
+        .addRoutes(PasskeyController(passkeys: services.passkeys).endpoints)
     router.group("admin").add(middleware: BearerAuthenticator(sessions: sessionService))
         .group(context: AdminContext.self)
         .add(middleware: SecondFactorRequirement(enabled: configuration.secondFactor.adminRequiresMFA))

@@ -15,6 +15,7 @@ public struct LatchkeyServices: Sendable {
     public let sessions: SessionService
     public let accounts: AccountService
     public let secondFactors: SecondFactorService
+    public let passkeys: PasskeyService
     public let admin: AdminService
     public let keys: SigningKeyService
     public let cleanup: Cleanup
@@ -68,6 +69,12 @@ public struct LatchkeyServices: Sendable {
                 confirmation: secondFactors.confirmation
             ),
             secondFactors: secondFactors,
+            passkeys: PasskeyService(
+                database: database,
+                sessions: sessions,
+                confirmation: secondFactors.confirmation,
+                relyingParty: configuration.passkeys.relyingParty
+            ),
             admin: AdminService(database: database, sessions: sessions),
             keys: SigningKeyService(
                 store: database.signingKeys,

@@ -59,3 +59,34 @@ public struct SoftwareAuthenticator: Sendable {
         return (clientData, data, try key.signature(for: data + Array(SHA256.hash(data: clientData))))
     }
 }
+
+extension SoftwareAuthenticator {
+    public static func bytes(base64URL text: String) -> [UInt8] {
+        (try? Base64.decode(string: text, options: [.base64UrlAlphabet, .omitPaddingCharacter])) ?? []
+    }
+
+    /// `RegistrationResponseJSON` for creation options' `challenge`, as `PublicKeyCredential.toJSON()` writes it.
+    public func registrationJSON(challenge: String, transports: [String] = ["internal", "hybrid"]) throws -> [String: any Sendable] {
+        let response = try registration(challenge: Self.bytes(base64URL: challenge))
+        let id = Self.base64URL(credentialID)
+        let body: [String: any Sendable] = [
+            "clientDataJSON": Self.base64URL(response.clientDataJSON),
+            "attestationObject": Self.base64URL(response.attestationObject),
+            "transports": transports,
+        ]
+        return ["id": id, "rawId": id, "type": "public-key", "response": body, "clientExtensionResults": [String: String]()]
+    }
+
+    /// `AuthenticationResponseJSON` for request options' `challenge`, with `userHandle` (base64url) when given.
+    public func assertionJSON(challenge: String, userHandle: String?) throws -> [String: any Sendable] {
+        let response = try assertion(challenge: Self.bytes(base64URL: challenge))
+        let id = Self.base64URL(credentialID)
+        var body: [String: any Sendable] = [
+            "clientDataJSON": Self.base64URL(response.clientDataJSON),
+            "authenticatorData": Self.base64URL(response.authenticatorData),
+            "signature": Self.base64URL(response.signature),
+        ]
+        if let userHandle { body["userHandle"] = userHandle }
+        return ["id": id, "rawId": id, "type": "public-key", "response": body, "clientExtensionResults": [String: String]()]
+    }
+}

@@ -39,13 +39,17 @@ public struct AuditEvent: Sendable, Hashable {
         public static let mfaChallengeFailed = Kind(rawValue: "mfa.challenge_failed")
         /// An administrator removed an account's TOTP.
         public static let mfaReset = Kind(rawValue: "mfa.reset")
+        public static let passkeyAdded = Kind(rawValue: "passkey.added")
+        public static let passkeyRemoved = Kind(rawValue: "passkey.removed")
+        /// A sign-in whose signature counter did not grow: a copy of the credential may exist.
+        public static let passkeyCloneSuspected = Kind(rawValue: "passkey.clone_suspected")
 
         /// Every type this version writes (the contract's list).
         public static let all: [Kind] = [
             .userRegistered, .userEmailVerified, .loginSucceeded, .loginFailed, .loginThrottled, .tokenRefreshed, .tokenReuseDetected,
             .sessionRevoked, .logout, .logoutAll, .passwordChanged, .passwordResetRequested, .passwordReset, .userDeleted, .userUpdated,
             .keyRotated, .keyRetired, .mfaTOTPEnabled, .mfaTOTPDisabled, .mfaRecoveryCodesRegenerated, .mfaRecoveryCodeUsed,
-            .mfaChallengeFailed, .mfaReset,
+            .mfaChallengeFailed, .mfaReset, .passkeyAdded, .passkeyRemoved, .passkeyCloneSuspected,
         ]
     }
 

@@ -29,6 +29,15 @@ enum Measured {
         }
     )
 
+    /// Passkey ceremonies by kind (`register`, `login`, `second_factor`) and result (`success`, `failure`).
+    static let passkeyCeremonies: [String: Counter] = Dictionary(
+        uniqueKeysWithValues: ["register", "login", "second_factor"].flatMap { kind in
+            ["success", "failure"].map { result in
+                ("\(kind) \(result)", Counter(label: "latchkey_passkey_ceremonies_total", dimensions: [("kind", kind), ("result", result)]))
+            }
+        }
+    )
+
     static let mailsQueued = Counter(label: "latchkey_mails_queued_total")
     static let mailsSent = Counter(label: "latchkey_mails_sent_total")
     /// Attempts that failed and will be retried.

@@ -18,9 +18,10 @@ public struct PendingSignIn: Sendable {
 }
 
 extension SessionService {
-    /// The one ending of every first factor (password; later passkeys, id_tokens and emailed codes): a session with
-    /// `methods` as its `amr`, or, for an account with TOTP, a challenge that `POST /auth/mfa/verify` answers. A right
-    /// first factor ends the login throttle's count either way; `login.succeeded` is written only with a session.
+    /// The one ending of every first factor (password, passkeys; later id_tokens and emailed codes): a session with
+    /// `methods` as its `amr`, or, for an account with TOTP, a challenge that `POST /auth/mfa/verify` answers, unless the
+    /// first factor was multi-factor already (a passkey with user verification). A right first factor ends the login
+    /// throttle's count either way; `login.succeeded` is written only with a session.
     public func finishSignIn(
         _ user: User,
         methods: [AuthenticationMethod],
@@ -29,8 +30,8 @@ extension SessionService {
         logger: Logger,
         now: Date = Date()
     ) async throws -> SignIn {
-        let factors = try await database.mfa.factors(userID: user.id)
-        guard factors.requiresCode else {
+        let factors = methods.contains(.multiFactor) ? nil : try await database.mfa.factors(userID: user.id)
+        guard let factors, factors.requiresCode else {
             let tokens = try await startSession(
                 for: user,
                 client: client,

@@ -9,6 +9,7 @@ struct AuthController {
     let accounts: AccountService
     let sessions: SessionService
     let secondFactors: SecondFactorService
+    let passkeys: PasskeyService
     let limiter: RateLimiter
     let cookie: RefreshCookie
 
@@ -19,6 +20,8 @@ struct AuthController {
             .post("refresh", use: refresh)
             .post("logout", use: logout)
             .post("mfa/verify", use: verifySecondFactor)
+            .post("passkeys/login/options", use: passkeySignInOptions)
+            .post("passkeys/login", use: passkeySignIn)
     }
 
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RegisterResponse> {
@@ -73,6 +76,23 @@ struct AuthController {
                 try await secondFactors.verify(mfaToken: input.mfaToken ?? "", code: code, client: client, logger: context.logger)
             }
         return tokenAnswer(tokens, inCookie: cookie.carriesToken(request))
+    }
+
+    /// Options for a discoverable sign-in. The body is `{}`: nothing is asked.
+    @Sendable func passkeySignInOptions(
+        _ request: Request,
+        context: AppRequestContext
+    ) async throws -> EditedResponse<PublicKeyCredentialRequestOptionsJSON> {
+        _ = try await request.decode(as: EmptyRequest.self, context: context)
+        return .noStore(try await passkeys.signInOptions(client: context.client(request)))
+    }
+
+    /// A token pair, or for a sign-in without user verification on an account with TOTP the challenge.
+    @Sendable func passkeySignIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decode(as: PasskeySignInRequest.self, context: context)
+        guard let credential = input.credential else { throw AuthError.validation(field: "credential", "is required") }
+        let signIn = try await passkeys.signIn(credential, client: context.client(request), logger: context.logger)
+        return try signInAnswer(signIn, request: request, context: context)
     }
 
     private func signInAnswer(_ signIn: SignIn, request: Request, context: AppRequestContext) throws -> Response {

@@ -7,6 +7,7 @@ import LatchkeyCore
 /// secret is `no-store`.
 struct SecondFactorController {
     let secondFactors: SecondFactorService
+    let passkeys: PasskeyService
 
     var endpoints: RouteCollection<AuthenticatedContext> {
         RouteCollection(context: AuthenticatedContext.self)
@@ -22,7 +23,7 @@ struct SecondFactorController {
         return MFAStatusResponse(
             totp: factors.totp.map { MFAStatusResponse.TOTP(enabled: $0.isOn, confirmedAt: $0.confirmedAt) },
             recoveryCodesRemaining: factors.recoveryCodesRemaining,
-            passkeys: 0
+            passkeys: try await passkeys.passkeys(of: context.identity.userID).count
         )
     }
 
