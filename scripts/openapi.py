@@ -575,6 +575,22 @@ PATHS = {
                                                   "content": {"application/json": {"schema": ref("JWKS")}},
                                                   "headers": {"Cache-Control": {"schema": string(const="public, max-age=300")}}}},
                                          database=False)},
+    "/.well-known/apple-app-site-association": {"get": op("The iOS apps that may use this relying party's passkeys",
+        {"200": {"description": "{webcredentials: {apps}, applinks: {details: [{appIDs, components: [{\"/\": \"/auth/*\"}]}]}} from "
+                                "LATCHKEY_APPLE_APP_IDS (TEAMID.bundle.id)",
+                 "content": {"application/json": {"schema": obj(["webcredentials", "applinks"],
+                                                                 webcredentials=obj(["apps"], apps={"type": "array", "items": string()}),
+                                                                 applinks={"type": "object"})}}}},
+        error_codes=("NOT_FOUND",), database=False, extra={"description": "404 NOT_FOUND while LATCHKEY_APPLE_APP_IDS is unset."})},
+    "/.well-known/assetlinks.json": {"get": op("The Android apps that may use this relying party's passkeys (Digital Asset Links)",
+        {"200": {"description": "One statement per package of LATCHKEY_ANDROID_APPS: relations delegate_permission/common.get_login_creds "
+                                "and delegate_permission/common.handle_all_urls, target android_app with package_name and "
+                                "sha256_cert_fingerprints (colon-separated upper-case hex)",
+                 "content": {"application/json": {"schema": {"type": "array", "items": obj(
+                     ["relation", "target"], relation={"type": "array", "items": string()},
+                     target=obj(["namespace", "package_name", "sha256_cert_fingerprints"], namespace={"const": "android_app"},
+                                package_name=string(), sha256_cert_fingerprints={"type": "array", "items": string()}))}}}}},
+        error_codes=("NOT_FOUND",), database=False, extra={"description": "404 NOT_FOUND while LATCHKEY_ANDROID_APPS is unset."})},
     "/health": {"get": op("Liveness", ok("Status"), database=False)},
     "/ready": {"get": op("Readiness: the database answers", ok("Status"), error_codes=("SERVICE_UNAVAILABLE",))},
     "/metrics": {"get": op("Prometheus metrics", {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": string()}}}}, database=False)},

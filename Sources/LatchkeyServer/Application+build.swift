@@ -96,6 +96,7 @@ func buildRouter(
     let pages = EmailLinkPagesController(accounts: accountService, limiter: limiter, pages: configuration.pages, origins: origins)
 
     SystemController(database: services.database, issuer: services.issuer, metrics: metrics).addRoutes(to: router)
+    AppAssociationController(configuration: configuration.passkeys).addRoutes(to: router)
     pages.addAssets(to: router)
     let auth = router.group("auth")
     let secondFactors = services.secondFactors

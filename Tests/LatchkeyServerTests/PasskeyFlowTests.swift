@@ -190,6 +190,9 @@ import Testing
                 AuditEventListResponse.self
             )
             #expect(events.events.count == 1 && events.events.first?.details["storedCount"] == .int(6))
+            // The administrator sees how many passkeys the account has.
+            let userID = try #require(try await client.request(.get, "/auth/me", bearer: account.bearer).json["id"] as? String)
+            #expect(try await client.request(.get, "/admin/users/\(userID)", bearer: admin).json["passkeys"] as? Int == 1)
         }
     }
 
@@ -263,6 +266,46 @@ import Testing
                     == .noContent
             )
             #expect(try await client.request(.get, "/auth/passkeys", bearer: account.bearer).decode(PasskeyListResponse.self).passkeys.isEmpty)
+        }
+    }
+
+    @Test func nativeAppsGetTheirAssociationDocuments() async throws {
+        try await TestApp().run { client in
+            let apple = try await client.request(.get, "/.well-known/apple-app-site-association")
+            let android = try await client.request(.get, "/.well-known/assetlinks.json")
+            #expect(apple.status == .notFound && android.status == .notFound)
+        }
+        let (first, second) = (String(repeating: "0f", count: 32), String(repeating: "A1:", count: 31) + "A1")
+        let apps = [
+            "LATCHKEY_APPLE_APP_IDS": "ABCDE12345.com.example.app, ABCDE12345.com.example.clip",
+            "LATCHKEY_ANDROID_APPS": "com.example.app=SHA256:\(first),com.example.app=\(second),org.example.other=\(second)",
+        ]
+        try await TestApp(apps).run { client in
+            let apple = try await client.request(.get, "/.well-known/apple-app-site-association")
+            #expect(apple.status == .ok && apple.headers[.contentType] == "application/json")
+            let ids = ["ABCDE12345.com.example.app", "ABCDE12345.com.example.clip"]
+            let expected: NSDictionary = [
+                "webcredentials": ["apps": ids],
+                "applinks": ["details": [["appIDs": ids, "components": [["/": "/auth/*"]]]]],
+            ]
+            #expect(NSDictionary(dictionary: apple.json) == expected)
+
+            let android = try await client.request(.get, "/.well-known/assetlinks.json")
+            #expect(android.status == .ok && android.headers[.contentType] == "application/json")
+            let statements = try JSONSerialization.jsonObject(with: Data(buffer: android.body)) as? [[String: Any]]
+            let relations = ["delegate_permission/common.get_login_creds", "delegate_permission/common.handle_all_urls"]
+            let upper = (0..<32).map { _ in "0F" }.joined(separator: ":")
+            let expectedStatements: NSArray = [
+                [
+                    "relation": relations,
+                    "target": ["namespace": "android_app", "package_name": "com.example.app", "sha256_cert_fingerprints": [upper, second]],
+                ],
+                [
+                    "relation": relations,
+                    "target": ["namespace": "android_app", "package_name": "org.example.other", "sha256_cert_fingerprints": [second]],
+                ],
+            ]
+            #expect(statements.map { NSArray(array: $0) } == expectedStatements)
         }
     }
 }

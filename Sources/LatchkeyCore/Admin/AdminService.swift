@@ -11,12 +11,14 @@ public struct UserSummary: Sendable, Equatable {
     public var activeSessions: Int
     /// TOTP is on.
     public var mfaEnabled: Bool
+    public var passkeys: Int
 
-    public init(user: User, lastLoginAt: Date?, activeSessions: Int, mfaEnabled: Bool = false) {
+    public init(user: User, lastLoginAt: Date?, activeSessions: Int, mfaEnabled: Bool = false, passkeys: Int = 0) {
         self.user = user
         self.lastLoginAt = lastLoginAt
         self.activeSessions = activeSessions
         self.mfaEnabled = mfaEnabled
+        self.passkeys = passkeys
     }
 }
 

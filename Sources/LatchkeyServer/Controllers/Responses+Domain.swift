@@ -28,7 +28,7 @@ extension UserSummary {
             lastLoginAt: lastLoginAt,
             activeSessions: activeSessions,
             mfaEnabled: mfaEnabled,
-            passkeys: 0,
+            passkeys: passkeys,
             identities: []
         )
     }

@@ -84,7 +84,8 @@ extension PostgresUserStore {
             """
             SELECT u.*, (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now))::integer
                    AS active_sessions,
-                   EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled
+                   EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled,
+                   (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id)::integer AS passkeys
             FROM users u
             WHERE (\(emailContaining)::text IS NULL OR strpos(u.email, \(emailContaining)) > 0)
               AND (\(after)::uuid IS NULL OR (u.created_at, u.id) < (SELECT created_at, id FROM users WHERE id = \(after)))
@@ -125,7 +126,8 @@ private func summaryQuery(userID: UUID, now: Date) -> PostgresQuery {
     """
     SELECT u.*, (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now))::integer
            AS active_sessions,
-           EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled
+           EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled,
+           (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id)::integer AS passkeys
     FROM users u WHERE u.id = \(userID)
     """
 }
@@ -136,7 +138,8 @@ extension UserSummary {
             user: try User(row: row),
             lastLoginAt: try row.value("last_login_at"),
             activeSessions: try row.value("active_sessions"),
-            mfaEnabled: try row.value("mfa_enabled")
+            mfaEnabled: try row.value("mfa_enabled"),
+            passkeys: try row.value("passkeys")
         )
     }
 }

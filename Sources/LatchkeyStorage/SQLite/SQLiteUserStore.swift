@@ -102,12 +102,13 @@ struct SQLiteUserStore: UserStore {
     }
 }
 
-/// The count of the account's live sessions and whether TOTP is on, as the columns `active_sessions` and `mfa_enabled` of
-/// a query over `users u`.
+/// The count of the account's live sessions, whether TOTP is on and how many passkeys it has, as the columns
+/// `active_sessions`, `mfa_enabled` and `passkeys` of a query over `users u`.
 private func activeSessions(_ now: Date) -> SQL {
     """
     (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > \(now)) AS active_sessions,
-    EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled
+    EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS mfa_enabled,
+    (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys
     """
 }
 
@@ -119,6 +120,12 @@ extension GRDB.Database {
 
 extension UserSummary {
     init(row: Row) {
-        self.init(user: User(row: row), lastLoginAt: row["last_login_at"], activeSessions: row["active_sessions"], mfaEnabled: row["mfa_enabled"])
+        self.init(
+            user: User(row: row),
+            lastLoginAt: row["last_login_at"],
+            activeSessions: row["active_sessions"],
+            mfaEnabled: row["mfa_enabled"],
+            passkeys: row["passkeys"]
+        )
     }
 }
