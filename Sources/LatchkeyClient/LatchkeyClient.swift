@@ -70,7 +70,11 @@ public final class LatchkeyClient: Sendable {
     /// tokens are kept until then).
     @discardableResult
     public func login(email: String, password: String) async throws -> SignInResult {
-        let answer: LoginAnswer = try await send(.POST, "auth/login", LoginRequest(email: email, password: password))
+        try await signIn(try await send(.POST, "auth/login", LoginRequest(email: email, password: password)))
+    }
+
+    /// A token pair signs in; a challenge is kept for `verifyMFA`.
+    private func signIn(_ answer: LoginAnswer) async throws -> SignInResult {
         switch answer {
         case .tokens(let pair):
             pendingChallenge.withLock { $0 = nil }
@@ -155,6 +159,49 @@ public final class LatchkeyClient: Sendable {
     public func confirmTOTP(code: String) async throws -> [String] {
         let answer: RecoveryCodesResponse = try await authorized(.POST, "auth/mfa/totp/confirm", MFACodeRequest(code: code))
         return answer.recoveryCodes
+    }
+
+    // MARK: - Passkeys
+
+    /// Creation options for a new passkey of the signed-in account, once it confirms: `password`, and `code` while TOTP
+    /// is on. On iOS, give them to `ASAuthorizationPlatformPublicKeyCredentialProvider(relyingPartyIdentifier:)`'s
+    /// `createCredentialRegistrationRequest(challenge:name:userID:)` (challenge and user id base64url-decoded), then
+    /// send the credential's JSON form to `registerPasskey`. See docs/passkeys.md.
+    public func passkeyRegistrationOptions(password: String?, code: String? = nil) async throws -> PublicKeyCredentialCreationOptionsJSON {
+        try await authorized(.POST, "auth/passkeys/register/options", ConfirmationRequest(password: password, code: code))
+    }
+
+    @discardableResult
+    public func registerPasskey(_ credential: RegistrationResponseJSON, name: String? = nil) async throws -> PasskeyResponse {
+        try await authorized(.POST, "auth/passkeys/register", PasskeyRegistrationRequest(credential: credential, name: name))
+    }
+
+    /// Options for a sign-in with any passkey of this relying party (`allowCredentials` is empty): on iOS, for
+    /// `createCredentialAssertionRequest(challenge:)`.
+    public func passkeySignInOptions() async throws -> PublicKeyCredentialRequestOptionsJSON {
+        try await send(.POST, "auth/passkeys/login/options", EmptyRequest())
+    }
+
+    /// Signs in with a passkey's assertion. Without user verification, an account with TOTP answers the challenge that
+    /// `verifyMFA` completes, as `login` does.
+    @discardableResult
+    public func signInWithPasskey(_ credential: AuthenticationResponseJSON) async throws -> SignInResult {
+        try await signIn(try await send(.POST, "auth/passkeys/login", PasskeySignInRequest(credential: credential)))
+    }
+
+    public func passkeys() async throws -> [PasskeyResponse] {
+        let answer: PasskeyListResponse = try await authorized(.GET, "auth/passkeys", Empty?.none)
+        return answer.passkeys
+    }
+
+    @discardableResult
+    public func renamePasskey(id: String, name: String) async throws -> PasskeyResponse {
+        try await authorized(.PATCH, "auth/passkeys/\(id)", PasskeyRenameRequest(name: name))
+    }
+
+    /// Removes a passkey once the account confirms; the server refuses to remove the account's last way in.
+    public func removePasskey(id: String, password: String?, code: String? = nil) async throws {
+        let _: Empty = try await authorized(.DELETE, "auth/passkeys/\(id)", ConfirmationRequest(password: password, code: code))
     }
 
     // MARK: - The signed-in user

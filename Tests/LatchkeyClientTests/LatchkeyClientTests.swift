@@ -87,6 +87,35 @@ import FoundationNetworking
         }
     }
 
+    /// A passkey registered and used through the client's calls, which take and give WebAuthn's JSON forms.
+    @Test(arguments: Transport.allCases) func passkeys(_ transport: Transport) async throws {
+        let server = try ServerProcess(Self.settings.merging(["LATCHKEY_APP_URL": "https://example.com"]) { $1 })
+        defer { server.terminate() }
+        try await server.waitUntilHealthy()
+        let client = Self.client(server, transport)
+        let email = "client-passkey-\(UUID())@example.com".lowercased()
+        try await client.register(email: email, password: "Tr1cky!pass", name: "Ada")
+        let options = try await client.passkeyRegistrationOptions(password: "Tr1cky!pass")
+        #expect(options.rp.id == "example.com" && options.user.name == email)
+        let authenticator = try SoftwareAuthenticator(.edDSA, rpID: "example.com", origin: "https://example.com")
+        let created = try await client.registerPasskey(try Self.decoded(authenticator.registrationJSON(challenge: options.challenge)), name: "Phone")
+        #expect(try await client.passkeys().map(\.name) == ["Phone"])
+
+        let other = Self.client(server, transport)
+        let request = try await other.passkeySignInOptions()
+        let assertion = try authenticator.assertionJSON(challenge: request.challenge, userHandle: options.user.id)
+        #expect(try await other.signInWithPasskey(try Self.decoded(assertion)) == .signedIn(try await client.me()))
+        #expect(try await other.sessions().sessions.first { $0.current }?.amr == ["hwk", "mfa"])
+        #expect(try await other.renamePasskey(id: created.id, name: "Laptop").name == "Laptop")
+        try await other.removePasskey(id: created.id, password: "Tr1cky!pass")
+        #expect(try await client.passkeys().isEmpty)
+    }
+
+    /// A JSON object as the value `toJSON()` would have given, decoded into the client's type.
+    static func decoded<T: Decodable>(_ object: [String: any Sendable]) throws -> T {
+        try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: object))
+    }
+
     @Test(arguments: Transport.allCases) func accountRoutes(_ transport: Transport) async throws {
         let server = try ServerProcess(Self.settings.merging(["LATCHKEY_LOGIN_FREE_FAILURES": "1", "LATCHKEY_LOGIN_DELAY": "2s"]) { $1 })
         defer { server.terminate() }
