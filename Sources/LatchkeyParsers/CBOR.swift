@@ -45,9 +45,10 @@ public struct CBORReader {
     /// Where the next item starts.
     public private(set) var offset: Int
 
+    /// Reads from `offset` (kept within the input).
     public init(_ input: some Collection<UInt8>, offset: Int = 0) {
         self.input = Array(input)
-        self.offset = offset
+        self.offset = min(max(offset, 0), self.input.count)
     }
 
     /// The one item that `input` holds, refusing bytes after it.

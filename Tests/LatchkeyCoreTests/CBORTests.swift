@@ -50,6 +50,11 @@ import Testing
         #expect(try CBORReader.decode(Self.bytes("81818181818181" + "00")) != .null)
     }
 
+    @Test func anOffsetPastTheEndReadsNothing() {
+        var reader = CBORReader([0x01], offset: 5)
+        #expect(throws: CBORError.self) { try reader.read() }
+    }
+
     @Test func anItemFollowedByOtherDataIsReadAlone() throws {
         var reader = CBORReader(Self.bytes("a1 01 02 ff ff".filter { $0 != " " }))
         #expect(try reader.read() == .map([.integer(1): .integer(2)]))

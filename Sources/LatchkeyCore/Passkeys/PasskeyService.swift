@@ -163,7 +163,7 @@ public struct PasskeyService: Sendable {
     ) async throws -> VerifiedAssertion {
         let stored = StoredCredential(
             publicKey: Array(passkey.publicKey),
-            signCount: UInt32(passkey.signCount),
+            signCount: UInt32(clamping: passkey.signCount),
             backupEligible: passkey.backupEligible
         )
         let assertion: VerifiedAssertion
