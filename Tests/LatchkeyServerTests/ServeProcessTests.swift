@@ -97,6 +97,28 @@ import FoundationNetworking
         }
     }
 
+    /// Passkey ceremonies through the real process are counted by kind and result.
+    @Test func passkeyCeremoniesAreCounted() async throws {
+        let server = try Server(["LATCHKEY_REQUIRE_EMAIL_VERIFICATION": "false", "LATCHKEY_APP_URL": "https://example.com"])
+        try await server.waitUntilHealthy()
+        let account = ["email": "passkeys@example.com", "password": "Secret#Pass1", "name": "P"]
+        let bearer = try #require(try await server.call("/auth/register", account).json["accessToken"] as? String)
+        let authenticator = try SoftwareAuthenticator(.es256, rpID: "example.com", origin: "https://example.com")
+        let options = try await server.call("/auth/passkeys/register/options", ["password": "Secret#Pass1"], bearer: bearer).json
+        let challenge = try #require(options["challenge"] as? String)
+        let credential = try authenticator.registrationJSON(challenge: challenge)
+        #expect(try await server.call("/auth/passkeys/register", ["credential": credential], bearer: bearer).status == 201)
+        let handle = try #require((options["user"] as? [String: Any])?["id"] as? String)
+        let request = try #require(try await server.call("/auth/passkeys/login/options", [:]).json["challenge"] as? String)
+        let assertion = try authenticator.assertionJSON(challenge: request, userHandle: handle)
+        #expect(try await server.call("/auth/passkeys/login", ["credential": assertion]).status == 200)
+        #expect(try await server.call("/auth/passkeys/login", ["credential": assertion]).status == 401)
+        let metrics = try await server.metrics()
+        #expect(metrics.contains(#"latchkey_passkey_ceremonies_total{kind="register",result="success"} 1"#))
+        #expect(metrics.contains(#"latchkey_passkey_ceremonies_total{kind="login",result="success"} 1"#))
+        #expect(metrics.contains(#"latchkey_passkey_ceremonies_total{kind="login",result="failure"} 1"#))
+    }
+
     /// Request metrics count the status the client got, framework errors included (a 405 was counted as 500).
     @Test func metricsCountTheStatusSent() async throws {
         let server = try Server()

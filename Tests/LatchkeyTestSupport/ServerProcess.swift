@@ -59,7 +59,7 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// A JSON request, with a bearer token when given: the status and the JSON object answered.
-    public func call(_ path: String, _ json: [String: String], bearer: String? = nil) async throws -> (status: Int, json: [String: Any]) {
+    public func call(_ path: String, _ json: [String: any Sendable], bearer: String? = nil) async throws -> (status: Int, json: [String: Any]) {
         var request = URLRequest(url: URL(string: "\(base)\(path)")!)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
